@@ -1,0 +1,7 @@
+select
+    region,
+    year,
+    indicator,
+    value,
+    source
+from {{ source('raw', 'context_indicators') }}
