@@ -1,0 +1,309 @@
+"""Readers on small hand-made files: every quirk of real exports and every kind of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.db import rows, scalar
+from ingestion.loaders import LoadError, load_source
+from tests.conftest import register_rows
+
+ANA = (
+    "S1;ES-LAB;CIPF La Laboral;ES;ES12;12345678Z;José;Muñiz García;03/04/2000;F;Jose.Muniz@Mail.ES;"
+    "+34 600 11 22 33;IFC301;Técnico Superior;5;Informática y Comunicaciones;services;2019;21/06/2019;es"
+)
+LUIS = (
+    "S2;ES-LAB;CIPF La Laboral;ES;ES12;87654321X;Luis;Álvarez;15/09/2000;M;luis@mail.es;;FME202;"
+    "Soldadura;3;Fabricación Mecánica;industry;2019;21/06/2019;es"
+)
+
+
+def _report(reports, file):
+    return next(r for r in reports if r.file == file)
+
+
+def _quarantine(con, file):
+    return rows(
+        con,
+        "select line, column_name, reason, value from audit.quarantine where file = ? order by line",
+        [file],
+    )
+
+
+def test_latin1_semicolon_ddmmyyyy_register(landing, load, warehouse):
+    root = landing({"register/es.csv": register_rows(ANA, LUIS)}, encoding="latin-1")
+    (r,) = load(root)
+    assert (r.status, r.encoding, r.delimiter) == ("loaded", "windows-1252", ";")
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (2, 2, 0)
+    got = rows(
+        warehouse,
+        "select school_code, professional_family, graduation_date::varchar, eqf_level, birth_year "
+        "from raw.register order by birth_year",
+    )
+    assert got == [
+        ("ES-LAB", "Informática y Comunicaciones", "2019-06-21", 5, 2000),
+        ("ES-LAB", "Fabricación Mecánica", "2019-06-21", 3, 2000),
+    ]
+    ids = rows(
+        warehouse,
+        "select first_name_norm, last_name_norm, email_norm, phone_norm, birth_date::varchar "
+        "from restricted.register_identifiers where student_id = 'S1'",
+    )
+    assert ids == [("jose", "muniz garcia", "jose.muniz@mail.es", "34600112233", "2000-04-03")]
+
+
+def test_utf8_bom_comma_iso_dates_and_header_case(landing, load, warehouse):
+    header = "Student_ID , SCHOOL_CODE,country,sex,qualification_code,eqf_level,professional_family,"
+    header += "sector_group,cohort,graduation_date"
+    text = header + "\nS9,ee-pkhk,ee,f,K1,4,Toitlustus,services,2020,2020-06-30\n"
+    root = landing({"register/ee.csv": b"\xef\xbb\xbf" + text.encode()})
+    (r,) = load(root)
+    assert (r.status, r.encoding, r.delimiter, r.rows_loaded) == ("loaded", "utf-8-sig", ",", 1)
+    assert rows(warehouse, "select school_code, country, sex, sector_group from raw.register") == [
+        ("EE-PKHK", "EE", "F", "services")
+    ]
+
+
+def test_embedded_newlines_and_ragged_rows_keep_physical_line_numbers(landing, load, warehouse):
+    text = (
+        "response_id,started_at,submitted_at,student_id,school_code,current_status,expectations_met\n"
+        'r1,2020-01-10 10:00:00,2020-01-10 10:06:00,S1,ES-LAB,work,"yes"\n'
+        'r2,"2020-01-10\n10:00:00",,S2,ES-LAB\n'  # ragged: 5 of 7 columns, spans lines 3-4
+        "\n"  # a blank line (line 5)
+        'r3,2020-01-11 09:00:00,2020-01-11 09:05:00,S3,"ES-\nLAB",unemployed,no,extra\n'  # 6-7
+        "r4,2020-01-12 09:00:00,2020-01-12 09:04:00,S4,ES-LAB,further_studies,partly\n"  # line 8
+    )
+    root = landing({"surveys/m6/s.csv": text})
+    (r,) = load(root)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (4, 2, 2)
+    lines = rows(warehouse, "select response_id, _source_line from raw.survey_m6 order by 1")
+    assert lines == [("r1", 2), ("r4", 8)]
+    q = _quarantine(warehouse, "surveys/m6/s.csv")
+    assert [(line, reason.split(":")[0]) for line, _, reason, _ in q] == [
+        (3, "missing columns"),
+        (6, "too many columns"),
+    ]
+    # The offending records are kept whole in the restricted zone for whoever fixes the file.
+    kept = rows(warehouse, "select line, record from restricted.quarantine_records order by line")
+    assert [k[0] for k in kept] == [3, 6] and "r2" in kept[0][1]
+
+
+def test_unknown_code_bad_date_and_missing_required_value_are_quarantined(landing, load, warehouse):
+    bad_sex = ANA.replace(";F;", ";Q;")
+    bad_date = LUIS.replace("21/06/2019", "31/02/2019")
+    no_family = LUIS.replace("S2;", "S3;").replace("Fabricación Mecánica", "")
+    root = landing(
+        {"register/es.csv": register_rows(bad_sex, bad_date, no_family, LUIS.replace("S2;", "S4;"))}
+    )
+    (r,) = load(root)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (4, 1, 3)
+    q = _quarantine(warehouse, "register/es.csv")
+    assert (2, "sex", "unknown code (expected one of: F, M, X)", "Q") in q
+    assert any(line == 3 and col == "graduation_date" and val == "31/02/2019" for line, col, _, val in q)
+    assert (4, "professional_family", "required value missing", None) in q
+
+
+def test_quarantine_never_copies_personal_values(landing, load, warehouse):
+    bad = ANA.replace("03/04/2000", "not-a-date").replace(";F;", ";Q;")
+    (r,) = load(landing({"register/es.csv": register_rows(bad)}))
+    assert r.rows_quarantined == 1
+    q = _quarantine(warehouse, "register/es.csv")
+    birth = [x for x in q if x[1] == "birth_date"]
+    assert birth and birth[0][3] is None  # personal column: value withheld outside restricted
+    assert [x[3] for x in q if x[1] == "sex"] == ["Q"]
+
+
+def test_duplicate_student_in_file_and_across_files(landing, load, warehouse):
+    root = landing(
+        {
+            "register/a.csv": register_rows(ANA, ANA.replace("José", "Pepe")),
+            "register/b.csv": register_rows(LUIS, ANA),
+        }
+    )
+    reports = load(root)
+    a, b = _report(reports, "register/a.csv"), _report(reports, "register/b.csv")
+    assert (a.rows_loaded, a.rows_quarantined, b.rows_loaded, b.rows_quarantined) == (1, 1, 1, 1)
+    reasons = [x[2] for x in _quarantine(warehouse, "register/b.csv")]
+    assert reasons == ["student_id already in the register from register/a.csv line 2"]
+    assert scalar(warehouse, "select count(*) from raw.register") == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty (no header line)"),
+        (b"\xef\xbb\xbf\r\n", "the file is empty (no header line)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV text file"),
+        (b"student_id;school_code\nS1;X\n", "missing required column(s) country, sex"),
+    ],
+)
+def test_unreadable_files_fail_whole_with_file_and_reason(landing, warehouse, key, content, problem):
+    root = landing({"register/broken.csv": content, "register/good.csv": register_rows(LUIS)})
+    with pytest.raises(LoadError) as err:
+        load_source(warehouse, root, "register", key)
+    assert "register/broken.csv" in str(err.value) and problem in str(err.value)
+    # The good file still loaded; nothing of the broken one did.
+    assert rows(warehouse, "select _source_file from raw.register") == [("register/good.csv",)]
+    status = rows(warehouse, "select file, status from audit.load_log order by file")
+    assert status == [("register/broken.csv", "failed"), ("register/good.csv", "loaded")]
+
+
+def test_header_only_file_loads_zero_rows(landing, load, warehouse):
+    (r,) = load(landing({"register/empty.csv": register_rows().rstrip("\n") + "\n"}))
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 0, 0, 0)
+
+
+def test_same_file_twice_is_skipped_and_reload_is_idempotent(landing, load, warehouse):
+    root = landing({"register/es.csv": register_rows(ANA, LUIS)})
+    load(root)
+    before = rows(warehouse, "select * exclude (_loaded_at, _load_id) from raw.register order by 1")
+    # The same content again, under its own name and as a copy with another name.
+    (root / "register/copy_of_es.csv").write_bytes((root / "register/es.csv").read_bytes())
+    reports = load(root)
+    assert {r.status for r in reports} == {"skipped_duplicate"}
+    after = rows(warehouse, "select * exclude (_loaded_at, _load_id) from raw.register order by 1")
+    assert after == before
+
+
+def test_resent_file_with_new_content_replaces_its_earlier_version(landing, load, warehouse):
+    root = landing({"register/es.csv": register_rows(ANA, LUIS.replace(";Q;", ";M;"))})
+    load(root)
+    landing({"register/es.csv": register_rows(ANA)})
+    (r,) = load(root)
+    assert r.status == "loaded" and r.rows_loaded == 1
+    assert scalar(warehouse, "select count(*) from raw.register") == 1
+    assert scalar(warehouse, "select count(*) from restricted.register_identifiers") == 1
+    assert scalar(warehouse, "select count(*) from audit.load_log where status = 'superseded'") == 1
+
+
+def test_row_accounting_holds_for_every_file(landing, load, warehouse):
+    root = landing(
+        {
+            "register/es.csv": register_rows(ANA, LUIS, ANA, LUIS.replace(";M;", ";?;")),
+            "admin/x.csv": (
+                "national_id,spell_start,spell_end,contract_type,part_time_pct,source,extracted_on\n"
+                '12345678Z,2019-07-01,,permanent,"50,5",ee_emta,2021-03-01\n'
+                "12345678Z,2019-07-01,2019-06-01,temporary,,ee_emta,2021-03-01\n"
+                "12345678Z,2019-07-01,,freelance,,ee_emta,2021-03-01\n"
+            ),
+        }
+    )
+    load(root)
+    for file, read, loaded, quarantined in rows(
+        warehouse, "select file, rows_read, rows_loaded, rows_quarantined from audit.load_log"
+    ):
+        distinct_q = scalar(
+            warehouse, "select count(distinct line) from audit.quarantine where file = ?", [file]
+        )
+        assert read == loaded + quarantined and quarantined == distinct_q
+    assert rows(warehouse, "select part_time_pct, is_part_time from raw.employment_spells") == [(50.5, True)]
+
+
+def test_es_tgss_adapter_maps_sepe_keys_and_reta(landing, load, warehouse):
+    text = (
+        "national_id;employer_id;spell_start;spell_end;contract_key;regime;part_time_pct;"
+        "nace_section;monthly_earnings;source;extracted_on\n"
+        "12345678Z;28/1234567;01/07/2019;;100;RG;;C;1500,50;es_tgss;01/03/2021\n"
+        "12345678Z;28/1234567;01/07/2019;31/12/2019;502;RG;50,0;I;;es_tgss;01/03/2021\n"
+        "12345678Z;;01/01/2020;;;RETA;;M;;es_tgss;01/03/2021\n"
+        "12345678Z;28/1;01/01/2020;;300;RG;;C;;es_tgss;01/03/2021\n"
+        "12345678Z;28/1;01/01/2020;;999;RG;;C;;es_tgss;01/03/2021\n"
+    )
+    (r,) = load(landing({"admin/es_tgss_2021.csv": text}, encoding="latin-1"))
+    assert (r.adapter, r.rows_loaded, r.rows_quarantined) == ("es_tgss", 4, 1)
+    got = rows(
+        warehouse,
+        "select source_contract_code, contract_type, is_part_time, monthly_earnings "
+        "from raw.employment_spells order by _source_line",
+    )
+    assert got == [
+        ("100", "permanent", False, 1500.5),
+        ("502", "temporary", True, None),
+        ("RETA", "self_employed", False, None),
+        ("300", "permanent", False, None),
+    ]
+    assert _quarantine(warehouse, "admin/es_tgss_2021.csv")[0][:2] == (6, "contract_key")
+
+
+LIMESURVEY_CSV = (
+    'id,submitdate,lastpage,startlanguage,seed,token,startdate,datestamp,Q00ID,Q01,"Q07[SQ001]","Q07[SQ002]"\n'
+    "11,2020-01-15 10:07:00,5,it,123,tok11,2020-01-15 10:00:00,2020-01-15 10:07:00,S1,A1,Y,\n"
+    "12,,2,it,456,tok12,2020-01-16 11:00:00,2020-01-16 11:01:00,S2,A3,,Y\n"
+    "13,2020-01-17 09:05:00,5,it,789,tok13,2020-01-17 09:00:00,2020-01-17 09:05:00,S3,A9,Y,Y\n"
+)
+LIMESURVEY_MAP = """
+format: limesurvey
+wave: m6
+constants:
+  school_code: IT-COMETA
+columns:
+  id: response_id
+  startdate: started_at
+  submitdate: submitted_at
+  startlanguage: language
+  token: token
+  Q00ID: student_id
+  Q01: current_status
+multi:
+  relevant_skills:
+    "Q07[SQ001]": teamwork
+    "Q07[SQ002]": problem_solving
+values:
+  current_status:
+    A1: work
+    A2: work_and_study
+    A3: further_studies
+"""
+
+
+def test_limesurvey_export_with_mapping(landing, load, warehouse):
+    root = landing(
+        {
+            "surveys/m6/it_cometa.csv": b"\xef\xbb\xbf" + LIMESURVEY_CSV.encode(),
+            "surveys/m6/it_cometa.yaml": LIMESURVEY_MAP,
+        }
+    )
+    (r,) = load(root)
+    assert (r.adapter, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("limesurvey", 3, 2, 1)
+    assert "lastpage" in r.message  # unmapped LimeSurvey columns are named in the log
+    got = rows(
+        warehouse,
+        "select response_id, school_code, current_status, relevant_skills, is_complete, "
+        "minutes_to_complete, language from raw.survey_m6 order by response_id",
+    )
+    assert got == [
+        ("11", "IT-COMETA", "work", "teamwork", True, 7.0, "it"),
+        ("12", "IT-COMETA", "further_studies", "problem_solving", False, None, "it"),
+    ]
+    assert rows(warehouse, "select token from restricted.survey_identifiers order by 1") == [
+        ("tok11",),
+        ("tok12",),
+    ]
+    assert _quarantine(warehouse, "surveys/m6/it_cometa.csv")[0][:2] == (4, "current_status")
+
+
+def test_mapping_for_another_wave_is_refused(landing, warehouse, key):
+    root = landing(
+        {
+            "surveys/m18/it.csv": LIMESURVEY_CSV,
+            "surveys/m18/it.yaml": LIMESURVEY_MAP,
+        }
+    )
+    with pytest.raises(LoadError, match=r"surveys/m18/it.csv: its mapping says wave 'm6'"):
+        load_source(warehouse, root, "survey", key, wave="m18")
+
+
+def test_survey_multichoice_and_timestamps(landing, load, warehouse):
+    text = (
+        "response_id;started_at;submitted_at;student_id;school_code;relevant_skills;current_status\n"
+        'a;10/01/2020 10:00;10/01/2020 10:05;S1;ES-LAB;"Teamwork ; technical";work\n'
+        "b;10/01/2020 10:00;10/01/2020 09:05;S2;ES-LAB;teamwork;work\n"
+        "c;10/01/2020 10:00;;S3;ES-LAB;teamwork;flying\n"
+    )
+    (r,) = load(landing({"surveys/m6/es.csv": text}))
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
+    assert rows(warehouse, "select relevant_skills, minutes_to_complete from raw.survey_m6") == [
+        ("teamwork;technical", 5.0)
+    ]
+    reasons = {(x[0], x[1]) for x in _quarantine(warehouse, "surveys/m6/es.csv")}
+    assert reasons == {(3, "submitted_at"), (4, "current_status")}
