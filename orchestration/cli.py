@@ -93,6 +93,11 @@ def run(
 
     import dagster as dg
 
+    from orchestration.defs.warehouse.project import dbt_project
+
+    # The manifest the dbt assets are built from must match the models on disk: parse now, at run
+    # time (never at import), so a fresh clone or an edited model needs no extra step.
+    dbt_project.preparer.prepare(dbt_project)
     from orchestration.definitions import defs
 
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 1))
