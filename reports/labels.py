@@ -1,0 +1,140 @@
+"""Human labels for the codes stored in the marts (indicators, waves, sources, statuses).
+
+Reports show labels, not codes, so that a school reads "Response rate" rather than
+``response_rate``. The strings are marked with ``N_`` (a no-op) so that
+``pybabel extract -k N_`` collects them into the catalogue; they are translated at render
+time with the page's translations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it (translation happens at render)."""
+    return message
+
+
+CODE_LABELS: dict[str, str] = {
+    # waves
+    "pre_graduation": N_("Before graduation"),
+    "m6": N_("6 months after graduation"),
+    "m18": N_("18 months after graduation"),
+    # sources
+    "survey": N_("survey"),
+    "admin": N_("administrative records"),
+    "combined": N_("survey, admin where not answered"),
+    "survey_weighted": N_("survey, reweighted"),
+    # breakdowns
+    "total": N_("Total"),
+    "all": N_("All graduates"),
+    "school": N_("School"),
+    "country": N_("Country"),
+    "region": N_("Region"),
+    "sector_group": N_("Sector"),
+    "professional_family": N_("Professional family"),
+    "qualification": N_("Qualification"),
+    "eqf_level": N_("EQF level"),
+    "sex": N_("Sex"),
+    # plans and statuses
+    "work": N_("Work"),
+    "work_and_study": N_("Work and study"),
+    "further_studies": N_("Further studies"),
+    "self_employed": N_("Self-employed"),
+    "volunteering": N_("Volunteering"),
+    "unemployed": N_("Unemployed"),
+    "inactive": N_("Inactive"),
+    "undecided": N_("Undecided"),
+    # participation
+    "graduates": N_("Graduates"),
+    "share_women": N_("Women"),
+    "response_rate": N_("Response rate"),
+    "completion_rate": N_("Completion rate"),
+    "median_minutes_to_complete": N_("Median minutes to complete"),
+    "linked_across_waves_rate": N_("Responded before and after graduation"),
+    # status
+    "status_work": N_("Work"),
+    "status_work_and_study": N_("Work and study"),
+    "status_further_studies": N_("Further studies"),
+    "status_self_employed": N_("Self-employed"),
+    "status_volunteering": N_("Volunteering"),
+    "status_unemployed": N_("Unemployed"),
+    "status_inactive": N_("Inactive"),
+    "employed_share": N_("Employed"),
+    "studying_share": N_("Studying"),
+    # job quality
+    "job_related_to_qualification": N_("Job related to the qualification"),
+    "job_partly_related_to_qualification": N_("Job partly related to the qualification"),
+    "part_time_share": N_("Part-time"),
+    "permanent_contract_share": N_("Permanent contract"),
+    "wage_below_1000_share": N_("Monthly net wage below 1,000 €"),
+    "jobseeking_while_employed_share": N_("Looking for another job"),
+    "unpaid_extra_hours_share": N_("Unpaid extra hours"),
+    "first_job_within_1_month": N_("First job within 1 month"),
+    # further studies
+    "study_level_vet": N_("Studying VET"),
+    "study_level_university": N_("Studying at university"),
+    "study_level_other": N_("Other studies"),
+    "study_related_to_qualification": N_("Studies related to the qualification"),
+    "combining_work_and_study": N_("Combining work and study"),
+    # unemployment
+    "had_job_since_graduation": N_("Had a job since graduation"),
+    # expectations
+    "labour_market_expectations_met": N_("Labour-market expectations met"),
+    "study_expectations_met": N_("Study expectations met"),
+    "self_reported_expectations_met": N_("Expectations met (self-reported)"),
+    "alumni_contact_consent": N_("Agreed to alumni contact"),
+    # EQAVET and admin
+    "eqavet5a_placement_rate": N_("Placement rate (EQAVET 5a)"),
+    "eqavet5b_employment_rate": N_("Employment rate (EQAVET 5b)"),
+    "eqavet6a_skills_utilisation": N_("Skills utilisation (EQAVET 6a)"),
+    "admin_permanent_share": N_("Permanent contract (admin)"),
+    "admin_part_time_share": N_("Part-time (admin)"),
+    "admin_median_days_to_first_job": N_("Median days to first job (admin)"),
+    "admin_share_of_months_employed": N_("Share of months employed (admin)"),
+    "survey_admin_employment_agreement": N_("Survey and admin agree on employment"),
+    "nonresponse_gap_employment": N_("Employment gap, respondents minus non-respondents"),
+}
+
+#: Order in which plans and statuses are listed (rows and columns of a flow).
+STATUS_ORDER: tuple[str, ...] = (
+    "work",
+    "work_and_study",
+    "self_employed",
+    "further_studies",
+    "volunteering",
+    "unemployed",
+    "inactive",
+    "undecided",
+)
+
+#: Columns whose values are codes and are shown through :func:`label` by the components.
+CODE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "indicator",
+        "wave",
+        "source",
+        "breakdown",
+        "plan_after_graduation",
+        "current_status",
+    }
+)
+
+
+def humanize(code: str) -> str:
+    """Fallback label for a code without an entry: ``job_found_via_school`` → ``Job found via school``."""
+    text = code.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def label(code: object, gettext: Callable[[str], str], extra: dict[str, str] | None = None) -> str:
+    """Label for ``code``: the page's own ``extra`` labels first, then the catalogue, then humanized."""
+    if code is None:
+        return ""
+    key = str(code)
+    if extra and key in extra:
+        return str(extra[key])
+    if key in CODE_LABELS:
+        return gettext(CODE_LABELS[key])
+    return humanize(key) if "_" in key else key
