@@ -192,7 +192,10 @@ def _insert_survey(con, typed: str, ok: str, lin: str, wave: str, file: str) -> 
 
 def _insert_admin(con, typed: str, ok: str, lin: str, file: str, tgss: bool) -> None:
     if tgss:
+        # SEPE keys: 1xx-3xx permanent, 4xx-5xx temporary; the training contracts (420/520
+        # prácticas, 421/521 formación y aprendizaje) are the contract's `apprenticeship`.
         contract = """case when upper(regime) = 'RETA' then 'self_employed'
+                           when contract_key in ('420', '421', '520', '521') then 'apprenticeship'
                            when left(contract_key, 1) in ('1', '2', '3') then 'permanent'
                            else 'temporary' end"""
         source_code = "coalesce(contract_key, upper(regime))"

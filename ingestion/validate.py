@@ -9,7 +9,16 @@ from __future__ import annotations
 from ingestion.contract import CODEBOOK, PERSONAL_COLUMNS, Column, FileSpec
 from ingestion.db import quote_ident, quote_literal
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y"]
+# Date questions of survey tools often come as midnight timestamps (LimeSurvey: 2001-04-03 00:00:00).
+DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+]
 TIMESTAMP_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
