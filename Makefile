@@ -67,3 +67,8 @@ dev: install $(KEYFILE)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache dbt_project/target dbt_project/logs
+
+BENCH_GRADUATES ?= 1000000
+bench: install
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+	$(BIN)/python bench/run_bench.py --graduates $(BENCH_GRADUATES)

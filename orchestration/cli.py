@@ -7,8 +7,10 @@ succeeds, so a failed run leaves the last good warehouse untouched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,23 +20,38 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
+# Wide enough for landing paths when output goes to a file or CI log.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True})
 def sample(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Landing folder to create")],
     graduates: Annotated[int, typer.Option(help="Graduates per cohort")] = 2000,
-    cohorts: Annotated[list[int] | None, typer.Option(help="Graduation years")] = None,
+    cohorts: Annotated[
+        list[int] | None, typer.Option(help="Graduation years: --cohorts 2019 2020 ...")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 42,
     truth: Annotated[Path | None, typer.Option(help="Ground-truth folder (default <out>.truth)")] = None,
 ) -> None:
     """Generate a realistic landing folder of synthetic graduates (and its ground truth)."""
     from ingestion.sample import generate
 
+    # `--cohorts 2019 2020`: Click gives the option one value; the rest arrive as extra arguments.
+    extra = [int(a) for a in ctx.args if a.isdigit()]
+    unknown = [a for a in ctx.args if not a.isdigit()]
+    if unknown:
+        raise typer.BadParameter(f"unexpected arguments {unknown}")
+    cohorts = [*(cohorts or []), *extra]
     started = time.perf_counter()
-    summary = generate(out, graduates=graduates, cohorts=cohorts or [2019], seed=seed, truth=truth)
-    console.print(summary)
+    summary = generate(
+        out, graduates=graduates, cohorts=cohorts or [2019], seed=seed, truth=truth, overwrite=True
+    )
+    console.print(
+        f"{summary.register_rows} graduates, {summary.survey_rows} survey responses, "
+        f"{summary.admin_rows} admin spells in {summary.files} files; truth in {summary.truth}"
+    )
     console.print(f"Sample written to {out} in {time.perf_counter() - started:.1f} s")
 
 
@@ -45,15 +62,18 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int]:
     try:
         rows = con.execute(
             """select file, status, rows_read, rows_loaded, rows_quarantined, message
-               from audit.load_log where started_at >= ?::timestamp order by started_at""",
+               from audit.load_log where started_at >= ?::timestamp order by file""",
             [since],
         ).fetchall()
         quarantined = con.execute("select count(*) from audit.quarantine").fetchall()[0][0]
     finally:
         con.close()
     table = Table(title="Landing files")
-    for col in ("file", "status", "read", "loaded", "quarantined", "note"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "quarantined") else "left")
+    table.add_column("file", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for col in ("read", "loaded", "quarantined"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold")
     for file, status, read, loaded, quar, msg in rows:
         table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), msg or "")
     return table, quarantined
@@ -89,6 +109,8 @@ def run(
     if warehouse.exists():
         shutil.copy2(warehouse, work)
     os.environ["GRADTRACK_WAREHOUSE"] = str(work)
+    # dbt runs as a subprocess (also inside dagster-dbt's manifest preparer): use this venv's dbt.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
 
     import dagster as dg
@@ -103,11 +125,16 @@ def run(
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 1))
     started = time.perf_counter()
     job = defs.resolve_implicit_global_asset_job_def()
-    with dg.DagsterInstance.ephemeral() as instance:
+    log_path = warehouse.with_name(warehouse.stem + ".run.log")
+    console.print(f"Running the asset graph; dbt's full output goes to {log_path}")
+    # dagster-dbt echoes every dbt event on stdout: keep the terminal for progress lines.
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        log_path.open("w") as log_file,
+        contextlib.redirect_stdout(log_file),
+    ):
         result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
         )
     elapsed = time.perf_counter() - started
     if not result.success:

@@ -11,6 +11,7 @@ from orchestration.defs.ingestion.assets import assets as ingestion_assets
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
 from orchestration.defs.warehouse.assets import restricted_identifiers, warehouse_models
 from orchestration.defs.warehouse.project import DBT_EXECUTABLE, dbt_project
+from orchestration.progress import progress_logger
 
 defs = dg.Definitions(
     assets=[*ingestion_assets, *restricted_identifiers, warehouse_models],
@@ -20,4 +21,5 @@ defs = dg.Definitions(
         "pseudonym_key": PseudonymKeyResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
+    loggers={"progress": progress_logger},
 )
