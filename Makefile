@@ -14,7 +14,7 @@ COHORTS ?= 2019 2020
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test lint format dev bench clean
+.PHONY: help install demo test lint format dev bench clean chromium manifest
 
 help:
 	@echo "make demo   install, generate sample data, run the whole pipeline, print where outputs are"
@@ -46,7 +46,15 @@ demo: install $(KEYFILE)
 	@echo "Landing folder: $(DEMO)/landing   (ground truth for tests: $(DEMO)/landing.truth)"
 	@echo "Warehouse:      $(abspath $(DEMO))/gradtrack.duckdb   (open it: duckdb -readonly $(DEMO)/gradtrack.duckdb)"
 
-test: install
+# Debian's Chromium for the browser tests (reports, Dagster UI); root on CI machines, else sudo.
+chromium:
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+manifest: install
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+test: install manifest chromium
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -57,7 +65,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-dev: install $(KEYFILE)
+dev: manifest $(KEYFILE)
 	@test -d $(DEMO)/landing || $(MAKE) demo
 	mkdir -p $(DEMO)/dagster_home
 	printf 'telemetry:\n  enabled: false\n' > $(DEMO)/dagster_home/dagster.yaml
@@ -69,6 +77,5 @@ clean:
 	rm -rf build .pytest_cache .ruff_cache dbt_project/target dbt_project/logs
 
 BENCH_GRADUATES ?= 1000000
-bench: install
-	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+bench: manifest
 	$(BIN)/python bench/run_bench.py --graduates $(BENCH_GRADUATES)
