@@ -109,8 +109,6 @@ def run(
     if warehouse.exists():
         shutil.copy2(warehouse, work)
     os.environ["GRADTRACK_WAREHOUSE"] = str(work)
-    # dbt runs as a subprocess (also inside dagster-dbt's manifest preparer): use this venv's dbt.
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
 
     import dagster as dg
