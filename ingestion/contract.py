@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 WAVES: tuple[str, ...] = ("pre_graduation", "m6", "m18")
 POST_WAVES: tuple[str, ...] = ("m6", "m18")
+# Months between graduation and each wave's fieldwork: used to attribute a response to its cohort.
+WAVE_OFFSET_MONTHS: dict[str, int] = {"pre_graduation": 0, "m6": 6, "m18": 18}
 LANGUAGES: tuple[str, ...] = ("en", "es", "et", "it", "nl")
 
 # Columns that hold personal data (contract § Personal data). They go to `restricted` only.

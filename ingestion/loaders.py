@@ -9,14 +9,23 @@ cannot be read at all raises `FileRejected` and leaves nothing behind but its fa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
 from ingestion.adapters import Canonical, canonical_select, load_mapping, mapped_select
-from ingestion.contract import ADMIN, CONTEXT, ES_TGSS, REGISTER, SURVEY, WAVES, FileSpec
+from ingestion.contract import (
+    ADMIN,
+    CONTEXT,
+    ES_TGSS,
+    REGISTER,
+    SURVEY,
+    WAVE_OFFSET_MONTHS,
+    WAVES,
+    FileSpec,
+)
 from ingestion.csvfile import FileRejected, SniffedFile, read_records, sniff
 from ingestion.db import quote_literal, rows, scalar
 from ingestion.pseudonym import PseudonymKey
@@ -42,6 +51,7 @@ class FileReport:
     delimiter: str | None = None
     message: str = ""
     load_id: str = ""
+    cohorts: tuple[int, ...] = ()  # cohorts of the file's rows (register and surveys)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -249,6 +259,20 @@ def _adapt(source: str, sniffed: SniffedFile, table: str, wave: str | None) -> t
     raise ValueError(f"unknown source {source!r}")
 
 
+def _cohort_expr(source: str, wave: str | None) -> str | None:
+    """SQL giving the cohort a typed row belongs to; None for sources that span cohorts.
+
+    Survey rows carry no cohort: it is the year of their start minus the wave's distance from
+    graduation (a June graduate's m6 answers in January are cohort `year - 1`).
+    """
+    if source == "register":
+        return "cohort"
+    if source == "survey":
+        months = WAVE_OFFSET_MONTHS[wave or ""]
+        return f"year(coalesce(started_at, submitted_at) - interval {months} month)"
+    return None
+
+
 def _target_key(source: str, wave: str | None) -> str:
     return f"survey_{wave}" if source == "survey" else source
 
@@ -260,8 +284,14 @@ def load_file(
     source: str,
     *,
     wave: str | None = None,
+    cohorts: Sequence[int] | None = None,
 ) -> FileReport:
-    """Load one file in one transaction. Raises FileRejected when the file as a whole is unreadable."""
+    """Load one file in one transaction. Raises FileRejected when the file as a whole is unreadable.
+
+    With `cohorts`, a register or survey file none of whose rows belong to those cohorts is left
+    for its own cohort's run (status `other_cohort`, nothing logged); a file that has rows of a
+    requested cohort is loaded whole.
+    """
     load_id = str(uuid.uuid4())
     report = FileReport(source=source, file=display, status="failed", wave=wave, load_id=load_id)
     started = scalar(con, "select current_localtimestamp()")
@@ -289,6 +319,17 @@ def load_file(
             con.execute(f"create or replace temp table {t}_canon as {canon.sql}")
             con.execute(build_typed(spec, f"{t}_canon", f"{t}_typed"))
             typed = f"{t}_typed"
+            cohort_sql = _cohort_expr(source, wave)
+            if cohort_sql:
+                found = rows(
+                    con,
+                    f"select distinct {cohort_sql} as c from {typed} where c is not null order by c",
+                )
+                report.cohorts = tuple(int(r[0]) for r in found)
+                if cohorts is not None and not set(report.cohorts) & set(cohorts):
+                    report.status = "other_cohort"
+                    report.message = f"rows of cohort(s) {list(report.cohorts)}"
+                    return report
             checks = violation_selects(spec, typed)
             if source == "register":
                 checks += _register_checks(typed, display)
@@ -428,9 +469,14 @@ def load_source(
     key: PseudonymKey,
     *,
     wave: str | None = None,
+    cohorts: Sequence[int] | None = None,
     raise_on_failure: bool = True,
 ) -> list[FileReport]:
-    """Load every file of one source (one wave for surveys). Failed files are reported together."""
+    """Load every file of one source (one wave for surveys). Failed files are reported together.
+
+    `cohorts` restricts register and survey files to those with rows of these cohorts (a cohort
+    partition's run); admin and context files span cohorts and always load.
+    """
     if source == "survey" and wave not in WAVES:
         raise ValueError(f"survey wave must be one of {WAVES}, got {wave!r}")
     ensure_schema(con)
@@ -438,7 +484,7 @@ def load_source(
     reports: list[FileReport] = []
     for path, display in landing_files(landing, source, wave):
         try:
-            reports.append(load_file(con, path, display, source, wave=wave))
+            reports.append(load_file(con, path, display, source, wave=wave, cohorts=cohorts))
         except FileRejected as exc:
             reports.append(
                 FileReport(source=source, file=display, status="failed", wave=wave, message=exc.problem)
@@ -453,6 +499,7 @@ def load_landing(
     landing: Path,
     key: PseudonymKey,
     *,
+    cohorts: Sequence[int] | None = None,
     raise_on_failure: bool = True,
 ) -> list[FileReport]:
     """Everything in the landing folder, in dependency order (register first)."""
@@ -464,7 +511,7 @@ def load_landing(
         ("context", None),
     ]
     for source, wave in plan:
-        reports += load_source(con, landing, source, key, wave=wave, raise_on_failure=False)
+        reports += load_source(con, landing, source, key, wave=wave, cohorts=cohorts, raise_on_failure=False)
     if raise_on_failure and any(r.status == "failed" for r in reports):
         raise LoadError(reports)
     return reports

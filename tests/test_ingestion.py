@@ -307,3 +307,34 @@ def test_survey_multichoice_and_timestamps(landing, load, warehouse):
     ]
     reasons = {(x[0], x[1]) for x in _quarantine(warehouse, "surveys/m6/es.csv")}
     assert reasons == {(3, "submitted_at"), (4, "current_status")}
+
+
+def test_cohort_filter_loads_only_files_of_requested_cohorts(landing, warehouse, key):
+    root = landing(
+        {
+            "register/es_2019.csv": register_rows(ANA),
+            "register/es_2020.csv": register_rows(LUIS.replace(";2019;21/06/2019", ";2020;19/06/2020")),
+            # m6 fieldwork in January 2020 is cohort 2019; in January 2021 cohort 2020.
+            "surveys/m6/a.csv": "response_id,started_at,submitted_at,student_id\n1,2020-01-10 10:00,,S1\n",
+            "surveys/m6/b.csv": "response_id,started_at,submitted_at,student_id\n1,2021-01-10 10:00,,S2\n",
+        }
+    )
+    regs = load_source(warehouse, root, "register", key, cohorts=[2020])
+    assert [(r.file, r.status, r.cohorts) for r in regs] == [
+        ("register/es_2019.csv", "other_cohort", (2019,)),
+        ("register/es_2020.csv", "loaded", (2020,)),
+    ]
+    surveys = load_source(warehouse, root, "survey", key, wave="m6", cohorts=[2019])
+    assert [(r.file, r.status) for r in surveys] == [
+        ("surveys/m6/a.csv", "loaded"),
+        ("surveys/m6/b.csv", "other_cohort"),
+    ]
+    # The other cohort's files load in their own run; nothing is logged for a file left alone.
+    assert rows(warehouse, "select file from audit.load_log order by file") == [
+        ("register/es_2020.csv",),
+        ("surveys/m6/a.csv",),
+    ]
+    assert [r.status for r in load_source(warehouse, root, "register", key, cohorts=[2019])] == [
+        "loaded",
+        "skipped_duplicate",
+    ]
