@@ -10,6 +10,11 @@ DEMO    := build/demo
 KEYFILE ?= $(HOME)/.config/gradtrack/demo.key
 GRADUATES ?= 2000
 COHORTS ?= 2019 2020
+DEV_HOST ?= 127.0.0.1
+DEV_PORT ?= 3000
+# `make dev &` from a script inherits an ignored SIGINT, and `dagster dev` then ignores SIGTERM too:
+# exec it with the default SIGINT handler so that SIGTERM to its process group stops it.
+WITH_SIGINT := $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])'
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -19,7 +24,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make demo   install, generate sample data, run the whole pipeline, print where outputs are"
 	@echo "make test   install and run the test suite"
-	@echo "make lint   ruff + sqlfluff;  make dev  Dagster UI on the demo data;  make bench  1M-scale benchmark"
+	@echo "make lint   ruff + sqlfluff;  make dev  Dagster UI on the demo data (DEV_PORT=3000);  make bench  1M-scale benchmark"
 
 $(UV):
 	python3 -m venv .tools
@@ -71,7 +76,7 @@ dev: manifest $(KEYFILE)
 	printf 'telemetry:\n  enabled: false\n' > $(DEMO)/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(abspath $(DEMO))/dagster_home GRADTRACK_PSEUDONYM_KEY_FILE=$(KEYFILE) \
 	GRADTRACK_LANDING=$(abspath $(DEMO))/landing GRADTRACK_WAREHOUSE=$(abspath $(DEMO))/gradtrack.duckdb \
-	$(BIN)/dagster dev -w workspace.yaml
+	$(WITH_SIGINT) $(BIN)/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache dbt_project/target dbt_project/logs
