@@ -1,39 +1,43 @@
 -- Every survey response with the graduate it belongs to (null when unlinked), and which response
--- counts: per graduate and wave, the latest complete submission wins.
--- Interim: links on student_id + school_code only; the linkage models in restricted/ replace this.
+-- counts: per graduate and wave, the latest complete submission wins. The links come from the
+-- linkage crosswalk (restricted.linkage_crosswalk, docs/linkage.md); only its pseudonymous key, method
+-- and score cross into this schema.
 with responses as (
     select * from {{ ref('stg_surveys__responses') }}
 ),
 
-ids as (
-    select * from {{ ref('stg_restricted__survey_identifiers') }}
-),
-
-register as (
-    select * from {{ ref('stg_restricted__register_identifiers') }}
-),
-
-linked as (
+crosswalk as (
     select
-        responses.*,
-        register.graduate_key,
-        case when register.graduate_key is not null then 'student_id' else 'unlinked' end as link_method,
-        case when register.graduate_key is not null then 1.0 end as link_score
-    from responses
-    inner join ids on responses.response_key = ids.response_key
-    left join register
-        on ids.school_code = register.school_code and ids.student_id = register.student_id
+        response_key,
+        graduate_key,
+        link_method,
+        link_score
+    from {{ ref('linkage_crosswalk') }}
+),
+
+-- Ranked on the narrow rows only: the window then sorts four columns, not the whole response.
+respondent_records as (
+    select response_key
+    from (
+        select
+            responses.response_key,
+            row_number() over (
+                partition by crosswalk.graduate_key, responses.wave
+                order by responses.submitted_at desc, responses.response_key desc
+            ) as recency
+        from responses
+        inner join crosswalk on responses.response_key = crosswalk.response_key
+        where crosswalk.graduate_key is not null and responses.is_complete
+    ) as ranked
+    where recency = 1
 )
 
 select
-    *,
-    coalesce(
-        graduate_key is not null
-        and is_complete
-        and row_number() over (
-            partition by graduate_key, wave, is_complete
-            order by submitted_at desc, response_key desc
-        ) = 1,
-        false
-    ) as is_respondent_record
-from linked
+    responses.*,
+    crosswalk.graduate_key,
+    coalesce(crosswalk.link_method, 'unlinked') as link_method,
+    crosswalk.link_score,
+    respondent_records.response_key is not null as is_respondent_record
+from responses
+left join crosswalk on responses.response_key = crosswalk.response_key
+left join respondent_records on responses.response_key = respondent_records.response_key
