@@ -50,6 +50,7 @@ demo: install $(KEYFILE)
 	@echo
 	@echo "Landing folder: $(DEMO)/landing   (ground truth for tests: $(DEMO)/landing.truth)"
 	@echo "Warehouse:      $(abspath $(DEMO))/gradtrack.duckdb   (open it: duckdb -readonly $(DEMO)/gradtrack.duckdb)"
+	@echo "Reports:        $(abspath $(DEMO))/reports/index.html"
 
 # Debian's Chromium for the browser tests (reports, Dagster UI); root on CI machines, else sudo.
 chromium:
@@ -76,6 +77,7 @@ dev: manifest $(KEYFILE)
 	printf 'telemetry:\n  enabled: false\n' > $(DEMO)/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(abspath $(DEMO))/dagster_home GRADTRACK_PSEUDONYM_KEY_FILE=$(KEYFILE) \
 	GRADTRACK_LANDING=$(abspath $(DEMO))/landing GRADTRACK_WAREHOUSE=$(abspath $(DEMO))/gradtrack.duckdb \
+	GRADTRACK_REPORTS=$(abspath $(DEMO))/reports \
 	$(WITH_SIGINT) $(BIN)/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 clean:

@@ -85,6 +85,15 @@ def run(
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path(
         "warehouse/gradtrack.duckdb"
     ),
+    reports: Annotated[
+        Path | None, typer.Option(help="Report site folder (default: reports/ beside the warehouse)")
+    ] = None,
+    skip_reports: Annotated[
+        bool, typer.Option("--skip-reports", help="Build the warehouse only, no report site")
+    ] = False,
+    linkage_decisions: Annotated[
+        Path | None, typer.Option(help="CSV of reviewers' link decisions (docs/linkage.md)")
+    ] = None,
 ) -> None:
     """Materialise the whole asset graph in-process and print a per-file summary."""
     if not landing.is_dir():
@@ -110,6 +119,10 @@ def run(
         shutil.copy2(warehouse, work)
     os.environ["GRADTRACK_WAREHOUSE"] = str(work)
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
+    reports = (reports or warehouse.parent / "reports").resolve()
+    os.environ["GRADTRACK_REPORTS"] = str(reports)
+    if linkage_decisions:
+        os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
 
     import dagster as dg
 
@@ -123,6 +136,12 @@ def run(
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 1))
     started = time.perf_counter()
     job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
+    selection = [  # every asset with a step (not the specs ingestion writes as a side effect)
+        key
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_executable and not (skip_reports and key.path[0] == "reports")
+    ]
     log_path = warehouse.with_name(warehouse.stem + ".run.log")
     console.print(f"Running the asset graph; dbt's full output goes to {log_path}")
     # dagster-dbt echoes every dbt event on stdout: keep the terminal for progress lines.
@@ -132,7 +151,10 @@ def run(
         contextlib.redirect_stdout(log_file),
     ):
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            asset_selection=selection,
         )
     elapsed = time.perf_counter() - started
     if not result.success:
@@ -149,8 +171,9 @@ def run(
     os.replace(work, warehouse)
     table, quarantined = _summary(warehouse, since)
     console.print(table)
+    where = "" if skip_reports else f"Reports: {reports / 'index.html'}\n"
     console.print(
-        f"Run succeeded in {elapsed:.1f} s. Warehouse: {warehouse}\n"
+        f"Run succeeded in {elapsed:.1f} s. Warehouse: {warehouse}\n{where}"
         f"Quarantine: {quarantined} problem(s) — query them with "
         f"[bold]select * from audit.quarantine[/bold]."
     )

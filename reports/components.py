@@ -43,9 +43,11 @@ SUPPRESSED_MARK = "–"
 SMALL_BASE_MARK = "⚠"
 KINDS = ("auto", "percent", "integer", "decimal", "points")
 BAR_COLOR = "#2b6a99"
-CHART_WIDTH = 440
+CHART_WIDTH = 520
 MARKER_RE = re.compile(r"<!-- gradtrack-chart (c\d+) sha256=[0-9a-f]+ -->")
 
+#: Key columns of an indicator row, carried as provenance on printed numbers.
+PROVENANCE_KEYS = ("cohort", "wave", "indicator", "source", "breakdown", "breakdown_value")
 #: Columns shown as-is (no digit grouping): 2019 must not become "2,019".
 PLAIN_NUMBER_COLUMNS = frozenset({"cohort", "eqf_level", "year"})
 
@@ -201,7 +203,7 @@ def _vegalite_to_svg(spec_json: str, locale_json: str) -> str:
 
 def chart_svg(chart: alt.TopLevelMixin, alt_text: str, d3_locale: Mapping[str, Any]) -> str:
     """SVG markup for inline HTML: accessible name, no namespace URLs, scales to the column."""
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)  # the components build valid specs; validation is slow
     svg = _vegalite_to_svg(
         json.dumps(spec, sort_keys=True, default=str), json.dumps(d3_locale, sort_keys=True)
     )
@@ -268,6 +270,7 @@ class Components:
             "stacked_bar_chart": self.stacked_bar_chart,
             "line_chart": self.line_chart,
             "data_table": self.data_table,
+            "compare_table": self.compare_table,
             "flow": self.flow,
             "caution": self.caution,
             "fmt": self.fmt,
@@ -318,6 +321,7 @@ class Components:
             "source": self._("Source"),
             "wave": self._("Wave"),
             "cohort": self._("Cohort"),
+            "school_code": self._("School code"),
             "plan_after_graduation": self._("Plan before graduation"),
             "current_status": self._("Status after graduation"),
             "graduates": self._("Graduates"),
@@ -379,20 +383,42 @@ class Components:
             )
         return f'<p class="note">{escape(" ".join(parts))}</p>' if parts else ""
 
-    def _table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
+    def _table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        numeric: set[int],
+        attrs: Mapping[tuple[int, int], str] | None = None,
+    ) -> str:
+        """An HTML table; ``attrs[(row, col)]`` adds attributes (provenance) to a cell."""
+        attrs = attrs or {}
         head = "".join(
             f'<th scope="col"{" class=num" if i in numeric else ""}>{escape(h)}</th>'
             for i, h in enumerate(headers)
         )
         lines = ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
-        for row in rows:
+        for r, row in enumerate(rows):
             cells = "".join(
-                f'<td class="num">{escape(v)}</td>' if i in numeric else f"<td>{escape(v)}</td>"
+                f'<td class="num"{attrs.get((r, i), "")}>{escape(v)}</td>'
+                if i in numeric
+                else f"<td{attrs.get((r, i), '')}>{escape(v)}</td>"
                 for i, v in enumerate(row)
             )
             lines.append(f"<tr>{cells}</tr>")
         lines += ["</tbody>", "</table>"]
         return "\n".join(lines)
+
+    @staticmethod
+    def provenance(row: Mapping[str, Any]) -> str:
+        """``data-gt`` attribute naming the indicator row a printed number comes from.
+
+        Only key columns (never a measure), so tests can check every number against its row
+        of ``marts.indicators`` and nothing hidden is carried along.
+        """
+        key = {k: row[k] for k in PROVENANCE_KEYS if k in row and row[k] is not None}
+        if "indicator" not in key:
+            return ""
+        return f' data-gt="{escape(json.dumps(key, sort_keys=True, default=str))}"'
 
     def _figure(
         self,
@@ -407,6 +433,7 @@ class Components:
             aria=False, font="sans-serif", view=alt.ViewConfig(stroke=None)
         ).configure_axis(labelFontSize=11, titleFontSize=11, labelColor="#222", titleColor="#222")
         svg = chart_svg(configured, alt_text, self.numbers.d3_locale())
+        numbers_label = self._("Numbers")
         marker = self.state.add_svg(svg)
         caption = f"<figcaption>{escape(title)}</figcaption>" if title else ""
         return _block(
@@ -415,7 +442,7 @@ class Components:
             marker,
             notes,
             '<details class="numbers">',
-            f"<summary>{escape(self._('Numbers'))}</summary>",
+            f"<summary>{escape(numbers_label)}</summary>",
             table,
             "</details>",
             "</figure>",
@@ -425,13 +452,13 @@ class Components:
         """Alt text: what the chart is and, when short enough, every value it shows."""
         head = f"{kind}: {title}" if title else kind
         if not items or len(items) > 12:
-            return f"{head}. {self._('The numbers are in the table below the chart.')}"
+            return head + ". " + self._("The numbers are in the table below the chart.")
         return f"{head}. " + "; ".join(f"{k}: {self._spoken(v)}" for k, v in items) + "."
 
     def _spoken(self, text: str) -> str:
         """Marks read aloud: "–" is "not shown", "⚠" is "small base"."""
         text = text.replace(SUPPRESSED_MARK, self._("not shown"))
-        return text.replace(SMALL_BASE_MARK, f"({self._('small base')})")
+        return text.replace(SMALL_BASE_MARK, "(" + self._("small base") + ")")
 
     def _axis(self, kind: str) -> tuple[str, alt.Scale | Any]:
         """Axis label format and scale for a kind: shares run 0-100 %."""
@@ -464,7 +491,9 @@ class Components:
                 extra.append(f"n = {self._n_text(cell)}")
             if extra:
                 parts.append(f"({'; '.join(extra)})")
-            return Markup(escape(" ".join(parts)))
+            prov = self.provenance(value)
+            text = escape(" ".join(parts))
+            return Markup(f'<span class="num"{prov}>{text}</span>' if prov else text)
         if kind == "auto":
             kind = infer_kind({"value": value})
         return Markup(escape(self.numbers.format(value, kind)))
@@ -517,10 +546,11 @@ class Components:
                     meta.append(f"n = {self._n_text(cell)}")
                 if cell.small:
                     meta.append(self._("small base: interpret with caution"))
-            if row.get("source"):
+            if row.get("source") and cell.kind != "integer":  # a count has no survey/admin side
                 meta.append(self.label(row["source"]))
+        prov = self.provenance(found[0]) if found else ""
         return _block(
-            '<div class="big-value">',
+            f'<div class="big-value"{prov}>',
             f'<div class="bv-title">{escape(heading)}</div>',
             f'<div class="bv-number">{escape(number)}</div>',
             f'<div class="bv-meta">{escape(" · ".join(meta))}</div>',
@@ -605,7 +635,8 @@ class Components:
             size = {"width": CHART_WIDTH, "height": 220}
         chart = alt.layer(*layers).properties(**size)
         rows = [[cat, c.marked, c.ci or "", self._n_text(c)] for cat, c in zip(cats, cells, strict=True)]
-        table = self._table([cat_title, self.header(y), self._("95 % CI"), "n"], rows, {1, 2, 3})
+        prov = {(i, 1): self.provenance(r) for i, r in enumerate(data.rows) if y == "value"}
+        table = self._table([cat_title, self.header(y), self._("95 % CI"), "n"], rows, {1, 2, 3}, prov)
         return self._figure(
             chart=chart,
             title=title,
@@ -730,6 +761,21 @@ class Components:
             }
             size = {"width": CHART_WIDTH, "height": 240}
         layers = [base.mark_bar().encode(color=col, order=alt.Order("order:Q"), **enc)]
+        if horizontal and not normalize and kind == "percent":
+            # the share written inside segments wide enough to hold it
+            ends: dict[str, float] = {}
+            inside = []
+            for rec in sorted(records, key=lambda r: r["order"]):
+                start = ends.get(rec["cat"], 0.0)
+                ends[rec["cat"]] = start + (rec["val"] or 0.0)
+                if (rec["val"] or 0) >= 0.08:
+                    inside.append({"cat": rec["cat"], "mid": start + rec["val"] / 2, "text": rec["text"]})
+            if inside:
+                layers.append(
+                    alt.Chart(alt.Data(values=inside))
+                    .mark_text(fontSize=10, color="white")
+                    .encode(y=enc["y"], x=alt.X("mid:Q", scale=value_scale), text="text:N")
+                )
         if empty:
             pos_channel = "x" if horizontal else "y"
             cat_channel = "y" if horizontal else "x"
@@ -747,13 +793,20 @@ class Components:
         chart = alt.layer(*layers).properties(**size)
         headers = [self.header(x), *series]
         rows = []
-        for cat in cats:
+        source_rows = {
+            (self.value_label(x, r.get(x), labels), self.value_label(color, r.get(color), labels)): r
+            for r in data.rows
+        }
+        prov: dict[tuple[int, int], str] = {}
+        for ci_, cat in enumerate(cats):
             row = [cat_labels[cat]]
-            for s in series:
+            for si, s in enumerate(series):
                 c = cells.get((cat, s))
                 row.append("" if c is None else c.marked)
+                if c is not None and y == "value":
+                    prov[(ci_, si + 1)] = self.provenance(source_rows[(cat, s)])
             rows.append(row)
-        table = self._table(headers, rows, set(range(1, len(headers))))
+        table = self._table(headers, rows, set(range(1, len(headers))), prov)
         all_cells = list(cells.values())
         return self._figure(
             chart=chart,
@@ -846,7 +899,8 @@ class Components:
         for (xv, s), c in keyed.items():
             rows.append([xv] + ([s] if color else []) + [c.marked, c.ci or "", self._n_text(c)])
         offset = 2 if color else 1
-        table = self._table(headers, rows, {offset, offset + 1, offset + 2})
+        prov = {(i, offset): self.provenance(r) for i, r in enumerate(data.rows) if y == "value"}
+        table = self._table(headers, rows, {offset, offset + 1, offset + 2}, prov)
         items = [(" ".join(r[:offset]), r[offset]) for r in rows]
         return self._figure(
             chart=chart,
@@ -897,8 +951,11 @@ class Components:
         rows_in = data.rows[:max_rows] if max_rows else data.rows
         numeric: set[int] = set()
         body: list[list[str]] = []
+        prov: dict[tuple[int, int], str] = {}
         any_suppressed = any_small = False
-        for row in rows_in:
+        for row_i, row in enumerate(rows_in):
+            if value == "value" and value in columns:
+                prov[(row_i, list(columns).index(value))] = self.provenance(row)
             c = self.cell(row, value, fmt) if value in data.columns else None
             if c is not None:
                 any_suppressed |= c.suppressed
@@ -930,7 +987,7 @@ class Components:
                     numeric.add(i)
                 out.append(text)
             body.append(out)
-        table = self._table([self.header(col, headers) for col in columns], body, numeric)
+        table = self._table([self.header(col, headers) for col in columns], body, numeric, prov)
         caption = f"<caption>{escape(title)}</caption>" if title else ""
         table = table.replace("<table>", f'<table class="data-table">{caption}', 1)
         more = ""
@@ -942,6 +999,94 @@ class Components:
             more = f'<p class="note">{escape(shown)}</p>'
         return _block(
             '<div class="table-wrap">', table, more, self._notes(any_suppressed, any_small), "</div>"
+        )
+
+    def compare_table(
+        self,
+        data: QueryResult,
+        row: str | Sequence[str] = "indicator",
+        col: str = "breakdown",
+        *,
+        title: str | None = None,
+        fmt: str = "auto",
+        col_order: Sequence[Any] | None = None,
+        col_labels: Mapping[str, str] | None = None,
+        row_labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        show_ci: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> Markup:
+        """Values side by side: one line per ``row`` (a column, or several joined with " · "),
+        one column per value of ``col`` (e.g. this school / its region / all schools).
+
+        Each cell shows the value and its base, and the 95 % interval on a second line;
+        suppressed cells show "–", missing ones are empty. ``col_order`` fixes the columns,
+        ``col_labels`` names them, ``row_labels`` renames the row labels.
+        """
+        rows_cols = [row] if isinstance(row, str) else list(row)
+        data = self._require(data, "compare_table", *rows_cols, col, "value")
+        columns = (
+            list(col_order) if col_order is not None else list(dict.fromkeys(r.get(col) for r in data.rows))
+        )
+        row_keys: list[tuple[Any, ...]] = []
+        cells: dict[tuple[tuple[Any, ...], Any], Mapping[str, Any]] = {}
+        for r in data.rows:
+            key = tuple(r.get(c) for c in rows_cols)
+            if (key, r.get(col)) in cells:
+                where = dict(zip(rows_cols, key, strict=True))
+                raise ComponentError(
+                    f"compare_table: query '{data.name}' has several rows for {where}, "
+                    f"{col}={r.get(col)!r}; filter it or add a row column"
+                )
+            if key not in row_keys:
+                row_keys.append(key)
+            cells[(key, r.get(col))] = r
+        head = [
+            (headers or {}).get("row", self._("Indicator")),
+            *(str((col_labels or {}).get(str(c), self.value_label(col, c, labels))) for c in columns),
+        ]
+        lines = []
+        any_suppressed = any_small = False
+        for key in row_keys:
+            name = " · ".join(
+                self.value_label(c, v, labels) for c, v in zip(rows_cols, key, strict=True) if v
+            )
+            joined = "|".join(str(v) for v in key)
+            tds = [f'<th scope="row">{escape(str((row_labels or {}).get(joined, name)))}</th>']
+            for c in columns:
+                r = cells.get((key, c))
+                if r is None:
+                    tds.append('<td class="num"></td>')
+                    continue
+                cell = self.cell(r, "value", fmt)
+                any_suppressed |= cell.suppressed
+                any_small |= cell.small
+                parts = [f'<span class="v">{escape(cell.marked)}</span>']
+                if cell.n is not None and cell.kind != "integer" and not cell.suppressed:
+                    parts.append(f'<span class="n">n = {escape(self._n_text(cell))}</span>')
+                if show_ci and cell.ci:
+                    parts.append(f'<span class="ci">{escape(cell.ci)}</span>')
+                tds.append(f'<td class="num"{self.provenance(r)}>{" ".join(parts)}</td>')
+            lines.append(f"<tr>{''.join(tds)}</tr>")
+        head = "".join(
+            f'<th scope="col"{" class=num" if i else ""}>{escape(h)}</th>' for i, h in enumerate(head)
+        )
+        caption = f"<caption>{escape(title)}</caption>" if title else ""
+        legend = ""
+        if show_ci:
+            legend = self._("Each cell: value, base n and, below, the 95 % confidence interval.")
+            legend = f'<p class="note">{escape(legend)}</p>'
+        return _block(
+            '<div class="table-wrap">',
+            f'<table class="compare-table">{caption}',
+            f"<thead><tr>{head}</tr></thead>",
+            "<tbody>",
+            *lines,
+            "</tbody>",
+            "</table>",
+            legend,
+            self._notes(any_suppressed, any_small),
+            "</div>",
         )
 
     def flow(
@@ -966,6 +1111,8 @@ class Components:
         data = self._require(data, "flow", from_, to, value)
         threshold = self.settings.suppression_threshold if suppress_below is None else suppress_below
         counts: dict[tuple[str, str], int | None] = {}  # None: suppressed in the warehouse
+        published_total: dict[str, int] = {}  # plan totals published beside the cells
+        primary_only: dict[str, bool] = {}
         for r in data.rows:
             key = (str(r.get(from_)), str(r.get(to)))
             if key in counts:
@@ -974,18 +1121,36 @@ class Components:
                     f"{to}={key[1]!r}; filter it to one cohort, wave and breakdown"
                 )
             counts[key] = None if is_suppressed(r) else _as_int(r.get(value))
+            if _as_int(r.get("plan_total")) is not None:
+                published_total[key[0]] = _as_int(r.get("plan_total")) or 0
+            hidden_small = is_suppressed(r) and r.get("suppression", "primary") == "primary"
+            primary_only[key[0]] = primary_only.get(key[0], True) and (hidden_small or not is_suppressed(r))
 
         def ordered(codes: list[str]) -> list[str]:
             known = [c for c in STATUS_ORDER if c in codes]
             return known + sorted(c for c in codes if c not in STATUS_ORDER)
 
         plans = ordered(list(dict.fromkeys(k[0] for k in counts)))
+        if "plan_total" in data.columns:  # plans nobody had are left out
+            plans = [p for p in plans if published_total.get(p) != 0]
         statuses = ordered(list(dict.fromkeys(k[1] for k in counts)))
         totals: dict[str, int] = {}
         hidden_rows: set[str] = set()
         unknown_total: set[str] = set()
+        with_totals = "plan_total" in data.columns
         for p in plans:
             row_counts = [v for (q, _s), v in counts.items() if q == p]
+            if with_totals:  # published by disclosure control: cells may be hidden, not the total
+                if p in published_total:
+                    totals[p] = published_total[p]
+                    if totals[p] < threshold:
+                        hidden_rows.add(p)
+                else:
+                    totals[p] = 0
+                    hidden_rows.add(p)
+                    if not primary_only.get(p, True):
+                        unknown_total.add(p)
+                continue
             totals[p] = sum(v or 0 for v in row_counts)
             if None in row_counts:
                 unknown_total.add(p)
@@ -1017,8 +1182,8 @@ class Components:
                     cell_rec.update(share=None, text="", dark=False)
                     trow.append(self.numbers.integer(0))
                 else:
-                    count = counts[(p, s)] or 0
-                    if count < threshold:
+                    count = counts[(p, s)]
+                    if count is None or count < threshold:
                         any_suppressed = True
                         cell_rec.update(share=None, text=SUPPRESSED_MARK, dark=False)
                         trow.append(SUPPRESSED_MARK)

@@ -19,6 +19,7 @@ import gettext as gettext_module
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from reports.components import (
     PageSettings,
     RenderState,
 )
+from reports.disclosure import DEFAULT_THRESHOLD, publish, published_path_for
 from reports.labels import humanize
 from reports.results import QueryResult, mask_suppressed
 
@@ -60,8 +62,10 @@ __all__ = [
     "QueryResult",
     "RenderedPage",
     "SqlIdentifier",
+    "open_published",
     "open_warehouse",
     "parse_page",
+    "published_copy",
     "render_page",
     "render_site",
     "render_sql",
@@ -160,6 +164,7 @@ class RenderedPage:
     html_path: Path
     warnings: tuple[str, ...] = ()
     results: dict[str, QueryResult] = field(default_factory=dict, compare=False, repr=False)
+    locale: str = "en"
 
 
 @dataclass(frozen=True)
@@ -444,15 +449,59 @@ def _ensure_read_only(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def _is_published(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The threshold a published file was controlled with, or None for a raw warehouse."""
+    try:
+        row = con.execute("select suppression_threshold from published.meta").fetchone()
+    except duckdb.Error:
+        return None
+    return int(row[0]) if row else None
+
+
+def published_copy(warehouse: str | Path, threshold: int = DEFAULT_THRESHOLD) -> Path:
+    """The disclosure-controlled copy of a warehouse file, made once per file state and threshold.
+
+    Cached in the temp folder under a name derived from the file's path, size and modification
+    time, so the pages of one site build share one copy and a rebuilt warehouse gets a new one.
+    """
+    source = Path(warehouse)
+    if not source.is_file():
+        raise FileNotFoundError(f"warehouse not found: {warehouse}")
+    target = published_path_for(source, threshold)
+    if not target.is_file():
+        publish(source, target, threshold)
+    return target
+
+
 @contextmanager
-def _connection(
-    con_or_path: str | Path | duckdb.DuckDBPyConnection,
+def open_published(
+    con_or_path: str | Path | duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD
 ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to published numbers only (``reports.disclosure``).
+
+    A path is published (or its cached copy reused); a read-only connection to a raw warehouse
+    is published into a temporary file; a connection to a published file is used as it is.
+    Pages never see the warehouse itself, so disclosure control cannot be bypassed by SQL.
+    """
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         _ensure_read_only(con_or_path)
-        yield con_or_path
+        published = _is_published(con_or_path)
+        if published is not None:
+            if published < threshold:
+                raise ValueError(
+                    f"the connection was published with threshold {published}; this page needs {threshold}"
+                )
+            yield con_or_path
+            return
+        with tempfile.TemporaryDirectory(prefix="gradtrack-published-") as tmp:
+            path = publish(con_or_path, Path(tmp) / "published.duckdb", threshold)
+            con = open_warehouse(path)
+            try:
+                yield con
+            finally:
+                con.close()
         return
-    con = open_warehouse(con_or_path)
+    con = open_warehouse(published_copy(con_or_path, threshold))
     try:
         yield con
     finally:
@@ -504,8 +553,8 @@ def run_block(
     if len(set(columns)) != len(columns):
         raise PageError(page.path, f"duplicate column names in {columns}", block=block.name)
     if (
-        re.search(r"\bindicators\b", sql, re.I)
-        and INDICATOR_MEASURES & set(columns)
+        re.search(r"\b(indicators|plan_status_transitions)\b", sql, re.I)
+        and (INDICATOR_MEASURES | {"graduates", "plan_total"}) & set(columns)
         and "suppressed" not in columns
     ):
         raise PageError(
@@ -616,7 +665,7 @@ def render_page(
     page = parse_page(page_path)
     values = resolve_params(page, params)
     translations = translations or gettext_module.NullTranslations()
-    with _connection(con_path_or_connection) as con:
+    with open_published(con_path_or_connection, page.settings.suppression_threshold) as con:
         results = {b.name: run_block(con, page, b, values) for b in page.blocks}
 
     state = RenderState()
@@ -685,6 +734,7 @@ def render_page(
         html_path=html_path,
         warnings=tuple(state.warnings),
         results=results,
+        locale=locale,
     )
 
 
@@ -696,6 +746,9 @@ def render_site(
     locale: str = "en",
     translations: Translations | None = None,
     title: str | None = None,
+    suppression_threshold: int = DEFAULT_THRESHOLD,
+    downloads: Sequence[tuple[str, Path]] = (),
+    description: str | None = None,
 ) -> Path:
     """Write ``index.html`` linking every page; :class:`PageRequest` items are rendered first.
 
@@ -709,7 +762,7 @@ def render_site(
     if requests:
         if con is None:
             raise ValueError("render_site: pass con= (warehouse path or read-only connection)")
-        with _connection(con) as connection:  # opened once for all pages
+        with open_published(con, suppression_threshold) as connection:  # once for all pages
             done = {
                 id(r): render_page(r.page_path, connection, r.params, out, locale, translations)
                 for r in requests
@@ -725,9 +778,11 @@ def render_site(
             "params": ", ".join(f"{k} = {v}" for k, v in r.params.items()),
             "html": rel(r.html_path),
             "markdown": rel(r.markdown_path),
+            "lang": r.locale,
         }
         for r in rendered
     ]
+    files = [{"label": label, "href": rel(path)} for label, path in downloads]
     site_title = title or translations.gettext("Reports")
     html = (
         _shell_env(translations)
@@ -735,9 +790,10 @@ def render_site(
         .render(
             lang=locale.replace("_", "-"),
             title=site_title,
-            description=None,
+            description=description,
             params=[],
             entries=entries,
+            downloads=files,
             page_breaks=False,
         )
     )

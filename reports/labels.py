@@ -73,9 +73,6 @@ CODE_LABELS: dict[str, str] = {
     "unpaid_extra_hours_share": N_("Unpaid extra hours"),
     "first_job_within_1_month": N_("First job within 1 month"),
     # further studies
-    "study_level_vet": N_("Studying VET"),
-    "study_level_university": N_("Studying at university"),
-    "study_level_other": N_("Other studies"),
     "study_related_to_qualification": N_("Studies related to the qualification"),
     "combining_work_and_study": N_("Combining work and study"),
     # unemployment
@@ -95,6 +92,53 @@ CODE_LABELS: dict[str, str] = {
     "admin_share_of_months_employed": N_("Share of months employed (admin)"),
     "survey_admin_employment_agreement": N_("Survey and admin agree on employment"),
     "nonresponse_gap_employment": N_("Employment gap, respondents minus non-respondents"),
+    # how the job was found
+    "job_found_via_personal_contacts": N_("Personal contacts"),
+    "job_found_via_placement_company": N_("Company of the work placement"),
+    "job_found_via_school": N_("The school"),
+    "job_found_via_public_employment_service": N_("Public employment service"),
+    "job_found_via_job_portal": N_("Job portal"),
+    "job_found_via_self_application": N_("Own application"),
+    "job_found_via_temp_agency": N_("Temporary work agency"),
+    "job_found_via_other": N_("Other way"),
+    # reasons for unemployment
+    "unemployment_reason_no_experience": N_("No work experience"),
+    "unemployment_reason_few_offers": N_("Few job offers"),
+    "unemployment_reason_low_pay": N_("Low pay offered"),
+    "unemployment_reason_qualification_mismatch": N_("Offers do not match the qualification"),
+    "unemployment_reason_personal": N_("Personal reasons"),
+    "unemployment_reason_other": N_("Other reasons"),
+    # skills developed
+    "relevant_skill_teamwork": N_("Teamwork"),
+    "relevant_skill_problem_solving": N_("Problem solving"),
+    "relevant_skill_communication": N_("Communication"),
+    "relevant_skill_technical": N_("Technical skills"),
+    "relevant_skill_digital": N_("Digital skills"),
+    "relevant_skill_languages": N_("Languages"),
+    "relevant_skill_entrepreneurship": N_("Entrepreneurship"),
+    # what graduates wish they had learned more about
+    "wish_learned_more_technical_skills": N_("Technical skills (tools, software…)"),
+    "wish_learned_more_career_guidance": N_("Career guidance"),
+    "wish_learned_more_soft_skills": N_("Soft skills (communication, problem solving…)"),
+    "wish_learned_more_job_search": N_("Job search techniques"),
+    "wish_learned_more_languages": N_("Languages"),
+    "wish_learned_more_more_practice": N_("More practice"),
+    # alumni
+    "alumni_contribution_mentoring": N_("Mentoring students"),
+    "alumni_contribution_talks": N_("Giving talks"),
+    "alumni_contribution_placements": N_("Offering work placements"),
+    "alumni_contribution_hiring": N_("Hiring graduates"),
+    "alumni_contribution_surveys": N_("Answering surveys"),
+    "alumni_contribution_none": N_("None of these"),
+    # study levels, sectors, sex
+    "study_level_vet": N_("Vocational education (VET)"),
+    "study_level_university": N_("University"),
+    "study_level_other": N_("Other studies"),
+    "industry": N_("Industry"),
+    "services": N_("Services"),
+    "F": N_("Women"),
+    "M": N_("Men"),
+    "X": N_("Other"),
 }
 
 #: Order in which plans and statuses are listed (rows and columns of a flow).

@@ -14,7 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 #: Numeric columns that describe a group rather than measure it: kept on suppressed rows.
-DIMENSION_COLUMNS: frozenset[str] = frozenset({"cohort", "eqf_level", "year"})
+#: ``plan_total`` (transitions) is the published total of the whole plan, not of the hidden
+#: cell: disclosure control has already blanked it where the plan total itself is hidden.
+DIMENSION_COLUMNS: frozenset[str] = frozenset({"cohort", "eqf_level", "year", "plan_total"})
 
 
 def is_suppressed(row: Mapping[str, Any]) -> bool:

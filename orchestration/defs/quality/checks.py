@@ -1,0 +1,228 @@
+"""Data-quality asset checks: thin Dagster wrappers over the GX suites of `suites.py`.
+
+Input checks are blocking, so a register, survey or admin table that breaks the contract stops the
+dbt models built on it. Mart checks are blocking too: nothing runs after marts/indicators, but a
+failed blocking check fails the run, and `gradtrack run` then keeps the last good warehouse instead
+of publishing wrong numbers, unsuppressed small cells or leaked personal values. Only the survey
+fieldwork window warns without blocking: a survey may legitimately arrive before its register.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import duckdb as duckdb_lib
+from dagster_duckdb import DuckDBResource
+
+from ingestion.contract import WAVES
+from orchestration.defs.quality import suites
+from orchestration.defs.warehouse.project import DBT_DIR
+
+REGISTER = dg.AssetKey(["raw", "register"])
+EMPLOYMENT_SPELLS = dg.AssetKey(["raw", "employment_spells"])
+INDICATORS = dg.AssetKey(["marts", "indicators"])
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+
+
+def suppression_threshold() -> float:
+    """dbt's `suppression_threshold` var: the mart and this check must use the same number."""
+    import yaml
+
+    config = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return float(config.get("vars", {}).get("suppression_threshold", 5))
+
+
+def check_result(outcome: suites.SuiteOutcome, severity: dg.AssetCheckSeverity) -> dg.AssetCheckResult:
+    """A suite's outcome as what the Dagster UI shows: counts, failing rules, one table of results."""
+    failed = outcome.failed
+    metadata: dict[str, Any] = {
+        "gx_suite": dg.MetadataValue.text(outcome.suite),
+        "rows_validated": dg.MetadataValue.int(outcome.rows),
+        "expectations_evaluated": dg.MetadataValue.int(len(outcome.outcomes)),
+        "expectations_failed": dg.MetadataValue.int(len(failed)),
+        "failing_expectations": dg.MetadataValue.text(", ".join(o.name for o in failed) or "none"),
+        "unexpected_counts": dg.MetadataValue.json(
+            {o.name: o.unexpected_count for o in failed if o.unexpected_count is not None}
+        ),
+        "results": dg.MetadataValue.md(outcome.markdown()),
+        "read_seconds": dg.MetadataValue.float(round(outcome.read_seconds, 3)),
+        "validate_seconds": dg.MetadataValue.float(round(outcome.seconds, 3)),
+    }
+    if outcome.note:
+        metadata["note"] = dg.MetadataValue.text(outcome.note)
+    description = (
+        f"{len(outcome.outcomes)} expectations on {outcome.rows} rows passed"
+        if outcome.success
+        else f"{len(failed)} of {len(outcome.outcomes)} expectations failed: "
+        + ", ".join(o.name for o in failed)
+    )
+    return dg.AssetCheckResult(
+        passed=outcome.success, severity=severity, metadata=metadata, description=description
+    )
+
+
+def _run(
+    context: dg.AssetCheckExecutionContext,
+    duckdb: DuckDBResource,
+    validate: Callable[[duckdb_lib.DuckDBPyConnection], suites.SuiteOutcome],
+    severity: dg.AssetCheckSeverity,
+) -> dg.AssetCheckResult:
+    started = time.perf_counter()
+    try:
+        with duckdb.get_connection() as con:
+            outcome = validate(con)
+    except duckdb_lib.CatalogException as exc:  # the table the check guards does not exist
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=severity,
+            description="table missing",
+            metadata={"error": dg.MetadataValue.text(str(exc).splitlines()[0])},
+        )
+    context.log.info(
+        f"{outcome.suite}: {len(outcome.outcomes) - len(outcome.failed)}/{len(outcome.outcomes)} "
+        f"expectations passed on {outcome.rows} rows in {time.perf_counter() - started:.1f} s"
+    )
+    return check_result(outcome, severity)
+
+
+# ---------------------------------------------------------------- inputs (blocking)
+
+
+@dg.asset_check(
+    asset=REGISTER,
+    name="register_valid",
+    blocking=True,
+    description="Codes in the codebook, graduation date in the cohort year or the next, age 14-70 at "
+    "graduation, one row per (school_code, student_id). Blocks everything built on the register.",
+)
+def register_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    return _run(context, duckdb, suites.check_register, ERROR)
+
+
+def _survey_checks(wave: str) -> list[dg.AssetChecksDefinition]:
+    asset = dg.AssetKey(["raw", f"survey_{wave}"])
+
+    @dg.asset_check(
+        asset=asset,
+        name="responses_valid",
+        blocking=True,
+        description=f"{wave}: response_key unique, started_at <= submitted_at, timestamps between "
+        "2000 and now, the wave's items in the codebook. Blocks the dbt models on this wave.",
+    )
+    def responses_valid(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        return _run(context, duckdb, lambda con: suites.check_survey(con, wave), ERROR)
+
+    @dg.asset_check(
+        asset=asset,
+        name="fieldwork_window",
+        blocking=False,
+        description=f"{wave}: started_at within the wave's fieldwork years for the register's "
+        "cohorts. Warns only: a survey may arrive before the register of its cohort.",
+    )
+    def fieldwork_window(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        return _run(context, duckdb, lambda con: suites.check_survey_fieldwork(con, wave), WARN)
+
+    return [responses_valid, fieldwork_window]
+
+
+@dg.asset_check(
+    asset=EMPLOYMENT_SPELLS,
+    name="spells_valid",
+    blocking=True,
+    description="spell_start <= spell_end, contract_type in the admin codebook, part_time_pct 0-100, "
+    "spell_key unique. Blocks the admin indicators.",
+)
+def spells_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    return _run(context, duckdb, suites.check_spells, ERROR)
+
+
+# ---------------------------------------------------------------- marts/indicators (blocking)
+
+
+@dg.asset_check(
+    asset=INDICATORS,
+    name="values_valid",
+    blocking=True,
+    description="Proportions in [0, 1], medians >= 0, differences in [-1, 1], graduates = numerator, "
+    "numerator <= denominator, ci_low <= value <= ci_high within [0, 1].",
+)
+def values_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    return _run(context, duckdb, suites.check_indicator_values, ERROR)
+
+
+@dg.asset_check(
+    asset=INDICATORS,
+    name="suppression_consistent",
+    blocking=True,
+    description="suppressed = (base < dbt var suppression_threshold) wherever the base is in the "
+    "table: disclosure control of every published number.",
+)
+def suppression_consistent(
+    context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+) -> dg.AssetCheckResult:
+    threshold = suppression_threshold()
+    return _run(context, duckdb, lambda con: suites.check_indicator_suppression(con, threshold), ERROR)
+
+
+@dg.asset_check(
+    asset=INDICATORS,
+    name="breakdowns_add_up",
+    blocking=True,
+    description="For each cohort, wave, indicator and source, the groups of every breakdown sum to "
+    "the total's denominator and numerator (aggregated in SQL, validated with GX).",
+)
+def breakdowns_add_up(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    return _run(context, duckdb, suites.check_indicator_breakdowns, ERROR)
+
+
+@dg.asset_check(
+    asset=INDICATORS,
+    name="no_personal_values_outside_restricted",
+    blocking=True,
+    description="No national id, e-mail, phone or full name of the register in any text column "
+    "outside the restricted schema. Fails the run, so a leaking build is never swapped in.",
+)
+def no_personal_values_outside_restricted(
+    context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+) -> dg.AssetCheckResult:
+    from ingestion.privacy import personal_value_leaks
+
+    started = time.perf_counter()
+    with duckdb.get_connection() as con:
+        leaks = personal_value_leaks(con)
+    seconds = time.perf_counter() - started
+    # Where, never what: schema, table, column and how many rows, not the values themselves.
+    table = "\n".join(f"| {s}.{t} | {c} | {n} |" for s, t, c, n in leaks)
+    context.log.info(f"personal value scan: {len(leaks)} leaking columns in {seconds:.1f} s")
+    return dg.AssetCheckResult(
+        passed=not leaks,
+        severity=ERROR,
+        description="no personal value outside restricted"
+        if not leaks
+        else f"personal values found in {len(leaks)} columns outside restricted",
+        metadata={
+            "leaking_columns": dg.MetadataValue.int(len(leaks)),
+            "leaking_rows": dg.MetadataValue.int(sum(n for *_, n in leaks)),
+            "leaks": dg.MetadataValue.md("| table | column | rows |\n|---|---|---|\n" + table),
+            "scan_seconds": dg.MetadataValue.float(round(seconds, 3)),
+        },
+    )
+
+
+input_checks: list[dg.AssetChecksDefinition] = [
+    register_valid,
+    *[c for wave in WAVES for c in _survey_checks(wave)],
+    spells_valid,
+]
+mart_checks: list[dg.AssetChecksDefinition] = [
+    values_valid,
+    suppression_consistent,
+    breakdowns_add_up,
+    no_personal_values_outside_restricted,
+]
+checks: list[dg.AssetChecksDefinition] = [*input_checks, *mart_checks]

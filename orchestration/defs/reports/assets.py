@@ -1,0 +1,48 @@
+"""The report site as a Dagster asset: a thin wrapper over `reports.site.build_site`."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+# The marts the pages and exports read (reports/disclosure.py, reports/exports.py).
+REPORT_INPUTS = [
+    ["marts", "indicators"],
+    ["marts", "plan_status_transitions"],
+    ["marts", "fct_survey_responses"],
+    ["marts", "dim_graduate"],
+    ["marts", "dim_school"],
+]
+
+
+class ReportsFolder(dg.ConfigurableResource):
+    """Where the rendered site goes (`gradtrack run --reports`, default beside the warehouse)."""
+
+    path: str
+
+
+@dg.asset(
+    key=["reports", "site"],
+    deps=REPORT_INPUTS,
+    group_name="reports",
+    kinds={"html", "xlsx"},
+    description="School reports, student summaries in five languages, the policy report and "
+    "per-school raw data exports, after disclosure control; index.html links them all.",
+)
+def report_site(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, reports_folder: ReportsFolder
+) -> dg.MaterializeResult:
+    from reports.site import build_site
+
+    out = Path(reports_folder.path)
+    written = build_site(Path(duckdb.database), out)
+    pages = [p for p in written if p.suffix == ".html"]
+    exports = [p for p in written if p.suffix in (".csv", ".xlsx")]
+    context.log.info(f"{len(pages)} pages and {len(exports)} exports written to {out}")
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(out / "index.html")),
+            "pages": dg.MetadataValue.int(len(pages)),
+            "exports": dg.MetadataValue.int(len(exports)),
+        }
+    )
