@@ -63,9 +63,10 @@ manifest: install
 test: install manifest chromium
 	$(BIN)/python -m pytest -q
 
-lint: install
+lint: manifest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
 
 format: install
 	$(BIN)/ruff format .
