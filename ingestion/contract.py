@@ -223,6 +223,7 @@ _POST_ITEMS = (
 # One survey spec for all waves: a wave's file carries the columns of its wave; the others stay empty.
 SURVEY = FileSpec("survey", _SURVEY_COMMON + _SURVEY_SHARED_ITEMS + _PRE_ITEMS + _POST_ITEMS)
 PRE_GRADUATION_ITEMS = tuple(c.name for c in _PRE_ITEMS)
+SHARED_ITEMS = tuple(c.name for c in _SURVEY_SHARED_ITEMS)  # asked in every wave
 POST_GRADUATION_ITEMS = tuple(c.name for c in _POST_ITEMS)
 
 ADMIN = FileSpec(

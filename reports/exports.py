@@ -23,7 +23,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ingestion.contract import CODEBOOK, MULTI_CHOICE
+from ingestion.contract import (
+    CODEBOOK,
+    MULTI_CHOICE,
+    POST_GRADUATION_ITEMS,
+    PRE_GRADUATION_ITEMS,
+    SHARED_ITEMS,
+)
 from reports.disclosure import DEFAULT_THRESHOLD, protect_microdata
 from reports.labels import CODE_LABELS, humanize
 
@@ -31,30 +37,8 @@ __all__ = ["ANSWER_COLUMNS", "QUASI_IDENTIFIERS", "export_school", "school_answe
 
 #: Attributes kept for analysis, least specific first (blanked from the end when rare).
 QUASI_IDENTIFIERS: tuple[str, ...] = ("professional_family", "qualification_code", "eqf_level", "sex")
-ANSWER_COLUMNS: tuple[str, ...] = (
-    "plan_after_graduation",
-    "prior_work_experience",
-    "perceived_opportunities_region",
-    "perceived_opportunities_sector",
-    "alumni_contact_consent",
-    "current_status",
-    "months_to_first_job",
-    "job_found_via",
-    "job_related_to_qualification",
-    "contract_type",
-    "working_time",
-    "unpaid_extra_hours",
-    "monthly_net_wage_band",
-    "job_seeking_while_employed",
-    "study_level",
-    "study_related_to_qualification",
-    "unemployment_reasons",
-    "had_job_since_graduation",
-    "expectations_met",
-    "relevant_skills",
-    "wish_learned_more",
-    "alumni_contribution",
-)
+#: The survey items of the contract, in questionnaire order (one place: ingestion/contract.py).
+ANSWER_COLUMNS: tuple[str, ...] = PRE_GRADUATION_ITEMS + POST_GRADUATION_ITEMS + SHARED_ITEMS
 MEANINGS: dict[str, str] = {
     "graduate_key": "Pseudonym of the graduate (the same in every wave and file of this warehouse)",
     "cohort": "Graduation year",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.contract import POST_GRADUATION_ITEMS, SHARED_ITEMS
 from reports.disclosure import STATUSES
 
 __all__ = ["SCHOOLS", "SampleSchool", "build"]
@@ -222,25 +223,7 @@ def _people(
     return register, identifiers, answers
 
 
-ANSWER_COLUMNS = (
-    "current_status",
-    "months_to_first_job",
-    "job_found_via",
-    "job_related_to_qualification",
-    "contract_type",
-    "working_time",
-    "unpaid_extra_hours",
-    "monthly_net_wage_band",
-    "job_seeking_while_employed",
-    "study_level",
-    "study_related_to_qualification",
-    "unemployment_reasons",
-    "had_job_since_graduation",
-    "expectations_met",
-    "relevant_skills",
-    "wish_learned_more",
-    "alumni_contribution",
-)
+ANSWER_COLUMNS = POST_GRADUATION_ITEMS + SHARED_ITEMS
 
 
 def _indicator_specs() -> list[tuple[str, str, str, str, str]]:
