@@ -43,13 +43,21 @@ $(KEYFILE):
 	@chmod 600 $(KEYFILE)
 	@echo "Created demo pseudonymisation key $(KEYFILE)"
 
-demo: install $(KEYFILE)
+# The demo's Dagster instance: `make demo` records its run there and `make dev` shows it.
+DAGSTER_YAML := $(DEMO)/dagster_home/dagster.yaml
+$(DAGSTER_YAML): orchestration/dagster.yaml
+	mkdir -p $(dir $@)
+	cp $< $@
+
+demo: install $(KEYFILE) $(DAGSTER_YAML)
 	rm -rf $(DEMO)/landing $(DEMO)/landing.truth
 	$(BIN)/gradtrack sample --out $(DEMO)/landing --graduates $(GRADUATES) $(foreach c,$(COHORTS),--cohorts $(c))
-	GRADTRACK_PSEUDONYM_KEY_FILE=$(KEYFILE) $(BIN)/gradtrack run --landing $(DEMO)/landing --warehouse $(DEMO)/gradtrack.duckdb
+	DAGSTER_HOME=$(abspath $(DEMO))/dagster_home GRADTRACK_PSEUDONYM_KEY_FILE=$(KEYFILE) \
+	  $(BIN)/gradtrack run --landing $(DEMO)/landing --warehouse $(DEMO)/gradtrack.duckdb
 	@echo
 	@echo "Landing folder: $(DEMO)/landing   (ground truth for tests: $(DEMO)/landing.truth)"
-	@echo "Warehouse:      $(abspath $(DEMO))/gradtrack.duckdb   (open it: duckdb -readonly $(DEMO)/gradtrack.duckdb)"
+	@echo "Warehouse:      $(abspath $(DEMO))/gradtrack.duckdb   (the pipeline's; it holds restricted identifiers)"
+	@echo "For analysts:   $(abspath $(DEMO))/gradtrack.analyst.duckdb   (open it: duckdb -readonly $(DEMO)/gradtrack.analyst.duckdb)"
 	@echo "Reports:        $(abspath $(DEMO))/reports/index.html"
 
 # Debian's Chromium for the browser tests (reports, Dagster UI); root on CI machines, else sudo.
@@ -72,13 +80,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-dev: manifest $(KEYFILE)
+dev: manifest $(KEYFILE) $(DAGSTER_YAML)
 	@test -d $(DEMO)/landing || $(MAKE) demo
-	mkdir -p $(DEMO)/dagster_home
-	printf 'telemetry:\n  enabled: false\n' > $(DEMO)/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(abspath $(DEMO))/dagster_home GRADTRACK_PSEUDONYM_KEY_FILE=$(KEYFILE) \
 	GRADTRACK_LANDING=$(abspath $(DEMO))/landing GRADTRACK_WAREHOUSE=$(abspath $(DEMO))/gradtrack.duckdb \
-	GRADTRACK_REPORTS=$(abspath $(DEMO))/reports \
+	GRADTRACK_REPORTS=$(abspath $(DEMO))/reports GRADTRACK_ANALYST_DATABASE=$(abspath $(DEMO))/gradtrack.analyst.duckdb \
 	$(WITH_SIGINT) $(BIN)/dagster dev -w workspace.yaml -h $(DEV_HOST) -p $(DEV_PORT)
 
 clean:

@@ -8,12 +8,13 @@ succeeds, so a failed run leaves the last good warehouse untouched.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
@@ -79,6 +80,26 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int]:
     return table, quarantined
 
 
+def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
+    """The message of the innermost error: Dagster wraps a step's own exception in its own."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
+def _exclusive(warehouse: Path) -> IO[str]:
+    """Hold `<warehouse>.lock` for the run: DuckDB has one writer, and two runs would also share the
+    working copy. A second run on the same warehouse waits for the first instead of failing."""
+    handle = warehouse.with_name(warehouse.name + ".lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        console.print(f"Another run is building {warehouse}; waiting for it to finish...")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        console.print("The other run has finished; starting.")
+    return handle
+
+
 @app.command()
 def run(
     landing: Annotated[Path, typer.Option(help="Landing folder (data contract)")],
@@ -94,8 +115,22 @@ def run(
     linkage_decisions: Annotated[
         Path | None, typer.Option(help="CSV of reviewers' link decisions (docs/linkage.md)")
     ] = None,
+    cohorts: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--cohort",
+            help="Build only this graduation year (repeat for several); the others stay as they are",
+        ),
+    ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Rebuild every dbt table from scratch (after a model change)"),
+    ] = False,
 ) -> None:
-    """Materialise the whole asset graph in-process and print a per-file summary."""
+    """Materialise the asset graph in-process (every cohort, or those given) and print a summary.
+
+    When DAGSTER_HOME is set the run is recorded in that instance, so `make dev`'s UI shows it.
+    """
     if not landing.is_dir():
         console.print(f"[red]Landing folder {landing} does not exist.[/red]")
         raise typer.Exit(2)
@@ -110,8 +145,25 @@ def run(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
+    import dagster as dg
+
+    from orchestration.defs.partitions import RANGE_END, RANGE_START, cohort_partitions
+
+    every = cohort_partitions.get_partition_keys()
+    keys = sorted({str(c) for c in cohorts or []})
+    if any(k not in every for k in keys):
+        console.print(f"[red]Cohorts must be graduation years from {every[0]} to {every[-1]}.[/red]")
+        raise typer.Exit(2)
+    if keys and [every.index(k) for k in keys] != list(
+        range(every.index(keys[0]), every.index(keys[-1]) + 1)
+    ):
+        console.print("[red]Give consecutive cohorts (one run covers one range of years).[/red]")
+        raise typer.Exit(2)
+    first, last = (keys[0], keys[-1]) if keys else (every[0], every[-1])
+
     warehouse = warehouse.resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock = _exclusive(warehouse)  # one run per warehouse at a time; a second one waits here
     work = warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix)
     for leftover in (work, Path(str(work) + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -121,10 +173,11 @@ def run(
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
     reports = (reports or warehouse.parent / "reports").resolve()
     os.environ["GRADTRACK_REPORTS"] = str(reports)
+    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    analyst_work = analyst.with_name(analyst.stem + ".building" + analyst.suffix)
+    os.environ["GRADTRACK_ANALYST_DATABASE"] = str(analyst_work)
     if linkage_decisions:
         os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
-
-    import dagster as dg
 
     from orchestration.defs.warehouse.project import dbt_project
 
@@ -145,21 +198,30 @@ def run(
     log_path = warehouse.with_name(warehouse.stem + ".run.log")
     console.print(f"Running the asset graph; dbt's full output goes to {log_path}")
     # dagster-dbt echoes every dbt event on stdout: keep the terminal for progress lines.
+    which = "every cohort" if not keys else f"cohort(s) {first}" + (f" to {last}" if last != first else "")
+    console.print(f"Building {which}")
+    run_config: dict = {"loggers": {"progress": {}}}
+    if full_refresh:
+        run_config["ops"] = {"warehouse_models": {"config": {"full_refresh": True}}}
     with (
-        dg.DagsterInstance.ephemeral() as instance,
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral() as instance,
         log_path.open("w") as log_file,
         contextlib.redirect_stdout(log_file),
     ):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
+            run_config=run_config,
             asset_selection=selection,
+            # One run over a range of cohort partitions, as a single-run backfill launches it.
+            tags={RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"},
         )
     elapsed = time.perf_counter() - started
     if not result.success:
         failures = [
-            e.event_specific_data.error.message.strip()  # type: ignore[union-attr]
+            _root_cause(e.event_specific_data.error)  # type: ignore[union-attr]
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
@@ -167,13 +229,18 @@ def run(
         for f in failures:
             console.print(f"[red]- {f}[/red]")
         work.unlink(missing_ok=True)
+        analyst_work.unlink(missing_ok=True)
+        lock.close()
         raise typer.Exit(1)
     os.replace(work, warehouse)
+    os.replace(analyst_work, analyst)
+    lock.close()
     table, quarantined = _summary(warehouse, since)
     console.print(table)
     where = "" if skip_reports else f"Reports: {reports / 'index.html'}\n"
     console.print(
-        f"Run succeeded in {elapsed:.1f} s. Warehouse: {warehouse}\n{where}"
+        f"Run succeeded in {elapsed:.1f} s. Warehouse: {warehouse}\n"
+        f"Analysts' database (no restricted data): {analyst}\n{where}"
         f"Quarantine: {quarantined} problem(s) — query them with "
         f"[bold]select * from audit.quarantine[/bold]."
     )

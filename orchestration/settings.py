@@ -1,22 +1,54 @@
 """Environment switching in one place: every path, secret and threshold the definitions need.
 
-Values come from environment variables through `dg.EnvVar`, resolved when a run starts, never at
-import. `gradtrack run` and `make dev` set them; `docs/operations.md` lists them.
+Values come from environment variables through `dg.EnvVar`, resolved when a run starts or a
+schedule/sensor ticks, never at import. `gradtrack run` and `make dev` set them;
+`docs/operations.md` lists them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
+import yaml
+
+from ingestion.waves import WaveCalendar
 
 WAREHOUSE = dg.EnvVar("GRADTRACK_WAREHOUSE")  # the DuckDB file
 LANDING = dg.EnvVar("GRADTRACK_LANDING")  # the landing folder of the data contract
 REPORTS = dg.EnvVar("GRADTRACK_REPORTS")  # where the report site is written
+ANALYST_DATABASE = dg.EnvVar("GRADTRACK_ANALYST_DATABASE")  # the analysts' copy (no restricted)
+SUPPRESSION_THRESHOLD = dg.EnvVar("GRADTRACK_SUPPRESSION_THRESHOLD")  # optional; dbt's default else
+WAVE_DATES = dg.EnvVar("GRADTRACK_WAVE_DATES")  # optional; ingestion.waves.DEFAULT_DATES else
+
+DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
 ENV_VARS = {
     "GRADTRACK_WAREHOUSE": "path of the DuckDB warehouse file",
     "GRADTRACK_LANDING": "the landing folder (register/, surveys/<wave>/, admin/, context/)",
     "GRADTRACK_REPORTS": "folder of the rendered report site (index.html, pages, exports)",
+    "GRADTRACK_ANALYST_DATABASE": "the DuckDB file analysts open: marts, reference, audit; no restricted",
     "GRADTRACK_PSEUDONYM_KEY": "secret HMAC key for pseudonyms (or use the next one)",
     "GRADTRACK_PSEUDONYM_KEY_FILE": "file holding the secret HMAC key",
     "GRADTRACK_LINKAGE_DECISIONS": "CSV of reviewers' match/no_match decisions (docs/linkage.md)",
+    "GRADTRACK_SUPPRESSION_THRESHOLD": "smallest published base (default: dbt var suppression_threshold, 5)",
+    "GRADTRACK_WAVE_DATES": "when each wave is due, e.g. pre_graduation=03-01,m6=01-15,m18=01-15",
+    "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensor cursor); `gradtrack run` records there",
 }
+
+
+def suppression_threshold() -> int:
+    """The disclosure threshold the marts, the checks and the reports share (read at run time)."""
+    value = SUPPRESSION_THRESHOLD.get_value()
+    if value:
+        threshold = int(value)
+        if threshold < 1:
+            raise ValueError(f"GRADTRACK_SUPPRESSION_THRESHOLD must be a positive integer, got {value!r}")
+        return threshold
+    config = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
+    return int(config.get("vars", {}).get("suppression_threshold", 5))
+
+
+def wave_calendar() -> WaveCalendar:
+    """When each wave's survey is due (read at every schedule tick, so a change needs no redeploy)."""
+    return WaveCalendar.parse(WAVE_DATES.get_value() or "")

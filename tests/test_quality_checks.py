@@ -19,10 +19,11 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.contract import CODEBOOK, MULTI_CHOICE, POST_GRADUATION_ITEMS, PRE_GRADUATION_ITEMS
 from ingestion.sample import generate
+from orchestration import settings
 from orchestration.defs.ingestion.assets import assets as ingestion_assets
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
 from orchestration.defs.quality import suites
-from orchestration.defs.quality.checks import input_checks, mart_checks, suppression_threshold
+from orchestration.defs.quality.checks import input_checks, mart_checks
 from tests.conftest import TEST_KEY
 
 NOW = datetime(2026, 1, 1)
@@ -473,8 +474,14 @@ def test_suppression_rules_each_fail_on_their_bad_row(mart):
     assert_rows_fail(suites.check_indicator_suppression(mart, 5), expected)
 
 
-def test_suppression_threshold_comes_from_dbt():
-    assert suppression_threshold() == 5
+def test_suppression_threshold_defaults_to_dbt_var_and_follows_the_setting(monkeypatch):
+    monkeypatch.delenv("GRADTRACK_SUPPRESSION_THRESHOLD", raising=False)
+    assert settings.suppression_threshold() == 5
+    monkeypatch.setenv("GRADTRACK_SUPPRESSION_THRESHOLD", "10")
+    assert settings.suppression_threshold() == 10
+    monkeypatch.setenv("GRADTRACK_SUPPRESSION_THRESHOLD", "0")
+    with pytest.raises(ValueError, match="positive integer"):
+        settings.suppression_threshold()
 
 
 def test_suppression_follows_the_threshold(mart):
@@ -566,7 +573,7 @@ def test_input_checks_pass_then_a_bad_register_blocks_everything_downstream(tmp_
     generate(landing, graduates=200, cohorts=[2019], seed=5)
     assets = [*ingestion_assets, *input_checks]
 
-    first = dg.materialize(assets, resources=_resources(warehouse, landing))
+    first = dg.materialize(assets, resources=_resources(warehouse, landing), partition_key="2019")
     assert first.success
     evaluations = _evaluations(first)
     assert len(evaluations) == len(input_checks) == 8
@@ -580,7 +587,9 @@ def test_input_checks_pass_then_a_bad_register_blocks_everything_downstream(tmp_
     bad_rows = con.execute("select count(*) from raw.register where _source_line = 2").fetchall()[0][0]
     con.execute("update raw.register set sex = 'Q' where _source_line = 2")
     con.close()
-    second = dg.materialize(assets, resources=_resources(warehouse, landing), raise_on_error=False)
+    second = dg.materialize(
+        assets, resources=_resources(warehouse, landing), partition_key="2019", raise_on_error=False
+    )
     assert not second.success
     evaluation = _evaluations(second)[("raw/register", "register_valid")]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR

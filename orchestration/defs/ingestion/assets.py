@@ -1,5 +1,8 @@
 """One asset per landing source: thin Dagster wrappers over `ingestion.loaders`.
-Asset keys are ["raw", <table>] so that dbt's `source('raw', <table>)` attaches to them.
+
+Asset keys are ["raw", <table>] so that dbt's `source('raw', <table>)` attaches to them. The register
+and the survey waves are partitioned by cohort: a partition's run loads the files holding rows of
+its cohorts and leaves the others for their own runs. Admin spells and context rates span cohorts.
 """
 
 import dagster as dg
@@ -8,18 +11,27 @@ from dagster_duckdb import DuckDBResource
 from ingestion.contract import WAVES
 from ingestion.loaders import FileReport, LoadError, load_source
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
+from orchestration.defs.partitions import (
+    WAREHOUSE_POOL,
+    cohort_partitions,
+    covers_every_cohort,
+    run_cohorts,
+    single_run,
+)
 
 GROUP = "ingestion"
 
 
 def _result(reports: list[FileReport]) -> dg.MaterializeResult:
     loaded = [r for r in reports if r.status == "loaded"]
+    shown = [r for r in reports if r.status != "other_cohort"]
     table = "\n".join(
-        f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |" for r in reports
+        f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |" for r in shown
     )
     return dg.MaterializeResult(
         metadata={
-            "files": dg.MetadataValue.int(len(reports)),
+            "files": dg.MetadataValue.int(len(shown)),
+            "files_of_other_cohorts": dg.MetadataValue.int(len(reports) - len(shown)),
             "files_loaded": dg.MetadataValue.int(len(loaded)),
             "files_skipped": dg.MetadataValue.int(sum(r.status == "skipped_duplicate" for r in reports)),
             "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in reports)),
@@ -40,12 +52,20 @@ def _load(
     source: str,
     wave: str | None = None,
 ) -> dg.MaterializeResult:
+    # A run over every partition (`gradtrack run`, a full backfill) loads every file, whatever its cohort.
+    cohorts = run_cohorts(context) if context.has_partition_key else None
+    if cohorts and covers_every_cohort(cohorts):
+        cohorts = None
+    if cohorts:
+        context.log.info(f"Cohort(s) {cohorts}: files with rows of other cohorts are left for their runs")
     with duckdb.get_connection() as con:
         try:
-            reports = load_source(con, landing.root, source, pseudonym_key.get(), wave=wave)
+            reports = load_source(con, landing.root, source, pseudonym_key.get(), wave=wave, cohorts=cohorts)
         except LoadError as exc:
             raise dg.Failure(description=str(exc), metadata={"files": len(exc.reports)}) from exc
     for r in reports:
+        if r.status == "other_cohort":
+            continue
         context.log.info(
             f"{r.file}: {r.status}, read {r.rows_read}, loaded {r.rows_loaded}, "
             f"quarantined {r.rows_quarantined}" + (f" ({r.message})" if r.message else "")
@@ -53,7 +73,17 @@ def _load(
     return _result(reports)
 
 
-@dg.asset(key=["raw", "register"], group_name=GROUP, kinds={"duckdb", "csv"})
+COHORT_ASSET = {
+    "group_name": GROUP,
+    "kinds": {"duckdb", "csv"},
+    "partitions_def": cohort_partitions,
+    "backfill_policy": single_run,
+    "pool": WAREHOUSE_POOL,
+}
+SPANNING_ASSET = {"group_name": GROUP, "kinds": {"duckdb", "csv"}, "pool": WAREHOUSE_POOL}
+
+
+@dg.asset(key=["raw", "register"], **COHORT_ASSET)
 def register(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
@@ -67,8 +97,7 @@ def register(
 def _survey_asset(wave: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", f"survey_{wave}"],
-        group_name=GROUP,
-        kinds={"duckdb", "csv"},
+        **COHORT_ASSET,
         deps=[register],  # duplicate checks and linkage need the register loaded first
         description=f"Survey responses of the {wave} wave (canonical and mapped exports).",
     )
@@ -86,7 +115,7 @@ def _survey_asset(wave: str) -> dg.AssetsDefinition:
 surveys = [_survey_asset(w) for w in WAVES]
 
 
-@dg.asset(key=["raw", "employment_spells"], group_name=GROUP, kinds={"duckdb", "csv"}, deps=[register])
+@dg.asset(key=["raw", "employment_spells"], **SPANNING_ASSET, deps=[register])
 def employment_spells(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
@@ -97,7 +126,7 @@ def employment_spells(
     return _load(context, duckdb, landing, pseudonym_key, "admin")
 
 
-@dg.asset(key=["raw", "context_indicators"], group_name=GROUP, kinds={"duckdb", "csv"}, deps=[register])
+@dg.asset(key=["raw", "context_indicators"], **SPANNING_ASSET, deps=[register])
 def context_indicators(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,

@@ -16,21 +16,14 @@ import duckdb as duckdb_lib
 from dagster_duckdb import DuckDBResource
 
 from ingestion.contract import WAVES
+from orchestration import settings
+from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.defs.quality import suites
-from orchestration.defs.warehouse.project import DBT_DIR
 
 REGISTER = dg.AssetKey(["raw", "register"])
 EMPLOYMENT_SPELLS = dg.AssetKey(["raw", "employment_spells"])
 INDICATORS = dg.AssetKey(["marts", "indicators"])
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-
-
-def suppression_threshold() -> float:
-    """dbt's `suppression_threshold` var: the mart and this check must use the same number."""
-    import yaml
-
-    config = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return float(config.get("vars", {}).get("suppression_threshold", 5))
 
 
 def check_result(outcome: suites.SuiteOutcome, severity: dg.AssetCheckSeverity) -> dg.AssetCheckResult:
@@ -93,6 +86,7 @@ def _run(
     asset=REGISTER,
     name="register_valid",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="Codes in the codebook, graduation date in the cohort year or the next, age 14-70 at "
     "graduation, one row per (school_code, student_id). Blocks everything built on the register.",
 )
@@ -107,6 +101,7 @@ def _survey_checks(wave: str) -> list[dg.AssetChecksDefinition]:
         asset=asset,
         name="responses_valid",
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"{wave}: response_key unique, started_at <= submitted_at, timestamps between "
         "2000 and now, the wave's items in the codebook. Blocks the dbt models on this wave.",
     )
@@ -119,6 +114,7 @@ def _survey_checks(wave: str) -> list[dg.AssetChecksDefinition]:
         asset=asset,
         name="fieldwork_window",
         blocking=False,
+        pool=WAREHOUSE_POOL,
         description=f"{wave}: started_at within the wave's fieldwork years for the register's "
         "cohorts. Warns only: a survey may arrive before the register of its cohort.",
     )
@@ -134,6 +130,7 @@ def _survey_checks(wave: str) -> list[dg.AssetChecksDefinition]:
     asset=EMPLOYMENT_SPELLS,
     name="spells_valid",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="spell_start <= spell_end, contract_type in the admin codebook, part_time_pct 0-100, "
     "spell_key unique. Blocks the admin indicators.",
 )
@@ -148,6 +145,7 @@ def spells_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource)
     asset=INDICATORS,
     name="values_valid",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="Proportions in [0, 1], medians >= 0, differences in [-1, 1], graduates = numerator, "
     "numerator <= denominator, ci_low <= value <= ci_high within [0, 1].",
 )
@@ -159,13 +157,14 @@ def values_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource)
     asset=INDICATORS,
     name="suppression_consistent",
     blocking=True,
-    description="suppressed = (base < dbt var suppression_threshold) wherever the base is in the "
-    "table: disclosure control of every published number.",
+    pool=WAREHOUSE_POOL,
+    description="suppressed = (base < the threshold of orchestration.settings) wherever the base "
+    "is in the table: disclosure control of every published number.",
 )
 def suppression_consistent(
     context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
 ) -> dg.AssetCheckResult:
-    threshold = suppression_threshold()
+    threshold = settings.suppression_threshold()
     return _run(context, duckdb, lambda con: suites.check_indicator_suppression(con, threshold), ERROR)
 
 
@@ -173,6 +172,7 @@ def suppression_consistent(
     asset=INDICATORS,
     name="breakdowns_add_up",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="For each cohort, wave, indicator and source, the groups of every breakdown sum to "
     "the total's denominator and numerator (aggregated in SQL, validated with GX).",
 )
@@ -184,6 +184,7 @@ def breakdowns_add_up(context: dg.AssetCheckExecutionContext, duckdb: DuckDBReso
     asset=INDICATORS,
     name="no_personal_values_outside_restricted",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="No national id, e-mail, phone or full name of the register in any text column "
     "outside the restricted schema. Fails the run, so a leaking build is never swapped in.",
 )

@@ -1,0 +1,103 @@
+"""What has arrived in the landing folder since last time: each new or changed file with its source,
+wave and cohorts, so that the landing sensor can start the run of exactly that cohort and wave.
+
+A file's cohorts come from its rows, read the way the loader reads them (same sniffing, adapters
+and typing; no write to any warehouse): register rows carry their cohort, survey rows are
+attributed by fieldwork date minus the wave's distance from graduation. Admin and context files
+span cohorts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import WAVES
+from ingestion.csvfile import FileRejected, read_records, sniff
+from ingestion.db import rows
+from ingestion.loaders import SOURCES, _adapt, _cohort_expr
+from ingestion.validate import build_typed
+
+LANDED_SUFFIXES = (".csv", ".txt")
+# A file younger than this may still be being written (a copy in progress): wait for the next tick.
+SETTLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Arrival:
+    path: str  # relative to the landing folder, POSIX
+    source: str  # register | survey | admin | context
+    wave: str | None
+    signature: str  # size and modification time: a re-sent file under the same name arrives again
+    cohorts: tuple[int, ...] = ()  # register and survey files; empty for spanning sources
+    problem: str | None = None  # why the cohorts could not be read (the run will report it properly)
+
+
+def place(relative: str) -> tuple[str, str | None] | None:
+    """(source, wave) of a landing path like `surveys/m6/x.csv`; None for anything else."""
+    parts = relative.split("/")
+    if not relative.lower().endswith(LANDED_SUFFIXES):
+        return None
+    if len(parts) == 2 and parts[0] in SOURCES and parts[0] != "survey":
+        return parts[0], None
+    if len(parts) == 3 and parts[0] == "surveys" and parts[1] in WAVES:
+        return "survey", parts[1]
+    return None
+
+
+def signature(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def file_cohorts(path: Path, display: str, source: str, wave: str | None) -> tuple[int, ...]:
+    """The cohorts of a register or survey file's rows, read with the loader's own parsing."""
+    cohort_sql = _cohort_expr(source, wave)
+    if cohort_sql is None:
+        return ()
+    con = duckdb.connect()  # in memory: classifying a file never touches the warehouse
+    try:
+        with sniff(path, display) as sniffed:
+            read_records(con, sniffed, "arrival_text")
+            spec, canon = _adapt(source, sniffed, "arrival_text", wave)
+            con.execute(f"create temp table arrival_canon as {canon.sql}")
+            con.execute(build_typed(spec, "arrival_canon", "arrival_typed"))
+            found = rows(
+                con, f"select distinct {cohort_sql} as c from arrival_typed where c is not null order by c"
+            )
+    finally:
+        con.close()
+    return tuple(int(r[0]) for r in found)
+
+
+def new_arrivals(
+    landing: Path,
+    seen: Mapping[str, str],
+    *,
+    now: float | None = None,
+    settle_seconds: float = SETTLE_SECONDS,
+) -> list[Arrival]:
+    """Files of the landing contract that are new or changed since `seen` (path -> signature) and
+    have not been modified for `settle_seconds`, in path order."""
+    now = time.time() if now is None else now
+    found: list[Arrival] = []
+    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+        relative = path.relative_to(landing).as_posix()
+        where = place(relative)
+        if where is None:
+            continue
+        sig = signature(path)
+        if seen.get(relative) == sig or now - path.stat().st_mtime < settle_seconds:
+            continue
+        source, wave = where
+        try:
+            cohorts = file_cohorts(path, relative, source, wave)
+            problem = None
+        except (FileRejected, duckdb.Error, ValueError) as exc:
+            cohorts, problem = (), str(exc).splitlines()[0]
+        found.append(Arrival(relative, source, wave, sig, cohorts, problem))
+    return found
