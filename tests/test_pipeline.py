@@ -77,10 +77,49 @@ def test_no_personal_value_outside_restricted_after_full_build(built):
     con.close()
 
 
+def test_analysts_get_a_database_without_restricted_or_raw_data(built):
+    _, warehouse, proc = built
+    analyst = warehouse.with_name("gradtrack.analyst.duckdb")
+    assert str(analyst) in proc.stdout.replace("\n", "")
+    con = duckdb.connect(str(analyst), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"marts", "reference", "audit"}
+        copied = con.execute("select count(*) from marts.indicators").fetchall()[0][0]
+        catalog = con.execute("select current_database()").fetchall()[0][0]
+        # The register's personal values, taken from the pipeline's warehouse, appear nowhere.
+        con.execute(f"attach '{warehouse}' as pipeline (read_only)")
+        con.execute(
+            """create temp table personal as
+               select distinct lower(trim(v)) as v from (
+                 select unnest([national_id, email_norm, phone_norm, first_name || ' ' || last_name]) as v
+                 from pipeline.restricted.register_identifiers) where v is not null and length(v) > 3"""
+        )
+        assert con.execute("select count(*) from personal").fetchall()[0][0] > 100
+        text_columns = con.execute(
+            """select schema_name, table_name, column_name from duckdb_columns()
+               where database_name = ? and data_type = 'VARCHAR'""",
+            [catalog],
+        ).fetchall()
+        assert text_columns
+        for schema, table, column in text_columns:
+            hits = con.execute(
+                f'select count(*) from "{catalog}"."{schema}"."{table}" t '
+                f'join personal p on lower(trim(t."{column}")) = p.v'
+            ).fetchall()[0][0]
+            assert hits == 0, (schema, table, column)
+        in_warehouse = con.execute("select count(*) from pipeline.marts.indicators").fetchall()[0][0]
+    finally:
+        con.close()
+    assert copied == in_warehouse > 0
+
+
 def test_failed_run_leaves_last_good_warehouse_intact(built, tmp_path):
     landing, warehouse, proc = built
     assert proc.returncode == 0
+    analyst = warehouse.with_name("gradtrack.analyst.duckdb")
     before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    analyst_before = hashlib.sha256(analyst.read_bytes()).hexdigest()
     broken = landing / "register" / "zz_broken.csv"
     broken.write_text("student_id;school_code\nX1;ES-X\n", encoding="utf-8")
     try:
@@ -90,6 +129,7 @@ def test_failed_run_leaves_last_good_warehouse_intact(built, tmp_path):
     assert failed.returncode == 1
     assert "register/zz_broken.csv" in failed.stdout and "missing required column" in failed.stdout
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert hashlib.sha256(analyst.read_bytes()).hexdigest() == analyst_before
 
 
 def test_run_without_key_stops_with_instructions(built, tmp_path):
