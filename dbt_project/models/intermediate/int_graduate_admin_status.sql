@@ -47,11 +47,27 @@ graduate_spells as (
         spells.nace_section,
         spells.extracted_on,
         -- longest-running first, then earliest start, then spell_key (a unique, sortable text key)
-        lpad(cast({{ dbt.datediff('spells.spell_start', 'spells.spell_end_or_extraction', 'day') }} as {{ dbt.type_string() }}), 7, '0')
-        || lpad(cast(99999 - {{ dbt.datediff("cast('1900-01-01' as date)", 'spells.spell_start', 'day') }} as {{ dbt.type_string() }}), 6, '0')
+        lpad(
+            cast(
+                {{ dbt.datediff('spells.spell_start', 'spells.spell_end_or_extraction', 'day') }}
+                as {{ dbt.type_string() }}
+            ),
+            7,
+            '0'
+        )
+        || lpad(
+            cast(
+                99999 - {{ dbt.datediff("cast('1900-01-01' as date)", 'spells.spell_start', 'day') }}
+                as {{ dbt.type_string() }}
+            ),
+            6,
+            '0'
+        )
         || spells.spell_key as spell_rank_key,
-        {{ dbt.datediff('graduates.graduation_date', 'spells.spell_start', 'month') }} as start_month,
-        {{ dbt.datediff('graduates.graduation_date', 'spells.spell_end', 'month') }} as end_month
+        {{ dbt.datediff('graduates.graduation_date', 'spells.spell_start', 'month') }}
+            as start_month,
+        {{ dbt.datediff('graduates.graduation_date', 'spells.spell_end', 'month') }}
+            as end_month
     from graduates
     inner join {{ ref('stg_admin__employment_spells') }} as spells
         on graduates.person_key = spells.person_key
@@ -85,17 +101,19 @@ per_graduate as (
         graduate_key,
         {{ gt_bit_or_agg(gt_bit_range_mask('first_month', 'last_month')) }} as months_mask,
         {%- for wave, months in waves %}
-        {%- set covers = 'spell_start <= ' ~ wave ~ '_reference_date and (spell_end is null or spell_end >= ' ~ wave ~ '_reference_date)' %}
-        {%- set rank = 'case when ' ~ covers ~ ' then spell_rank_key end' %}
-        {{ gt_arg_max('spell_key', rank) }} as {{ wave }}_spell_key,
-        {{ gt_arg_max('contract_type', rank) }} as {{ wave }}_contract_type,
-        {{ gt_arg_max('part_time_pct', rank) }} as {{ wave }}_part_time_pct,
-        {{ gt_arg_max('nace_section', rank) }} as {{ wave }}_nace_section,
-        min(
-            case
-                when spell_start >= graduation_date and spell_start <= {{ wave }}_reference_date then spell_start
-            end
-        ) as {{ wave }}_first_job_start,
+            {%- set covers = 'spell_start <= ' ~ wave ~ '_reference_date'
+                ~ ' and (spell_end is null or spell_end >= ' ~ wave ~ '_reference_date)' %}
+            {%- set rank = 'case when ' ~ covers ~ ' then spell_rank_key end' %}
+            {{ gt_arg_max('spell_key', rank) }} as {{ wave }}_spell_key,
+            {{ gt_arg_max('contract_type', rank) }} as {{ wave }}_contract_type,
+            {{ gt_arg_max('part_time_pct', rank) }} as {{ wave }}_part_time_pct,
+            {{ gt_arg_max('nace_section', rank) }} as {{ wave }}_nace_section,
+            min(
+                case
+                    when spell_start >= graduation_date and spell_start <= {{ wave }}_reference_date
+                        then spell_start
+                end
+            ) as {{ wave }}_first_job_start,
         {%- endfor %}
         count(*) as spells
     from spell_months
@@ -113,29 +131,33 @@ extractions as (
 
 final as (
     {%- for wave, months in waves %}
-    select
-        graduates.graduate_key,
-        '{{ wave }}' as wave,
-        graduates.{{ wave }}_reference_date as reference_date,
-        extractions.admin_extracted_on,
-        coalesce(graduates.{{ wave }}_reference_date <= extractions.admin_extracted_on, false) as admin_observed,
-        per_graduate.{{ wave }}_spell_key is not null as is_employed_at_reference_date,
-        per_graduate.{{ wave }}_spell_key as covering_spell_key,
-        per_graduate.{{ wave }}_contract_type as contract_type,
-        per_graduate.{{ wave }}_part_time_pct as part_time_pct,
-        coalesce(per_graduate.{{ wave }}_part_time_pct, 100) < 100 as is_part_time,
-        per_graduate.{{ wave }}_nace_section as nace_section,
-        per_graduate.{{ wave }}_first_job_start as first_job_start,
-        {{ dbt.datediff('graduates.graduation_date', 'per_graduate.' ~ wave ~ '_first_job_start', 'day') }}
-            as days_to_first_job,
-        cast(coalesce({{ gt_count_bits('per_graduate.months_mask', 1, months) }}, 0) as {{ dbt.type_bigint() }})
-            as months_employed,
-        {{ months }} as months_in_period
-    from graduates
-    left join per_graduate on graduates.graduate_key = per_graduate.graduate_key
-    left join extractions
-        on graduates.cohort = extractions.cohort and graduates.country = extractions.country
-    {% if not loop.last %}union all{% endif %}
+        {%- set first_job_start = 'per_graduate.' ~ wave ~ '_first_job_start' %}
+        select
+            graduates.graduate_key,
+            '{{ wave }}' as wave,
+            graduates.{{ wave }}_reference_date as reference_date,
+            extractions.admin_extracted_on,
+            coalesce(graduates.{{ wave }}_reference_date <= extractions.admin_extracted_on, false)
+                as admin_observed,
+            per_graduate.{{ wave }}_spell_key is not null as is_employed_at_reference_date,
+            per_graduate.{{ wave }}_spell_key as covering_spell_key,
+            per_graduate.{{ wave }}_contract_type as contract_type,
+            per_graduate.{{ wave }}_part_time_pct as part_time_pct,
+            coalesce(per_graduate.{{ wave }}_part_time_pct, 100) < 100 as is_part_time,
+            per_graduate.{{ wave }}_nace_section as nace_section,
+            per_graduate.{{ wave }}_first_job_start as first_job_start,
+            {{ dbt.datediff('graduates.graduation_date', first_job_start, 'day') }}
+                as days_to_first_job,
+            cast(
+                coalesce({{ gt_count_bits('per_graduate.months_mask', 1, months) }}, 0)
+                as {{ dbt.type_bigint() }}
+            ) as months_employed,
+            {{ months }} as months_in_period
+        from graduates
+        left join per_graduate on graduates.graduate_key = per_graduate.graduate_key
+        left join extractions
+            on graduates.cohort = extractions.cohort and graduates.country = extractions.country
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 )
 

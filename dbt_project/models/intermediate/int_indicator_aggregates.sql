@@ -16,7 +16,9 @@
 {%- set breakdown_columns = indicator_breakdown_columns() %}
 {%- set breakdowns = indicator_breakdowns() %}
 {%- set dimensions = breakdown_columns.values() | list %}
-{%- set multi_choice = ['relevant_skills', 'wish_learned_more', 'alumni_contribution', 'unemployment_reasons'] %}
+{%- set multi_choice = [
+    'relevant_skills', 'wish_learned_more', 'alumni_contribution', 'unemployment_reasons'
+] %}
 {#- kinds of rows: the filter on int_indicator_base that selects them -#}
 {%- set kinds = {
     'pre': "is_graduate_row and wave = 'pre_graduation'",
@@ -40,7 +42,9 @@
     {%- else %}
         {%- set entry_kinds = [] %}
         {%- if 'pre_graduation' in entry.waves %}{% do entry_kinds.append('pre') %}{% endif %}
-        {%- if entry.waves | reject('equalto', 'pre_graduation') | list %}{% do entry_kinds.append('post') %}{% endif %}
+        {%- if entry.waves | reject('equalto', 'pre_graduation') | list %}
+            {%- do entry_kinds.append('post') %}
+        {%- endif %}
     {%- endif %}
     {#- flag / aggregate / median registration for this entry's kinds -#}
     {%- set entry_flags = [] %}
@@ -58,15 +62,18 @@
         {%- set hit = gt_register(flags, 'flag_', '(' ~ entry.base ~ ') and (' ~ entry.numerator ~ ')') %}
         {%- set den = gt_register(aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then survey_weight end)') %}
         {%- set num = gt_register(aggregates, 'agg_', 'sum(case when ' ~ hit ~ ' then survey_weight end)') %}
-        {%- set squares = gt_register(aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then survey_weight * survey_weight end)') %}
+        {%- set squares = gt_register(
+            aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then survey_weight * survey_weight end)') %}
         {%- do entry_flags.append(hit) %}
         {%- do entry_aggregates.extend([den, num, squares]) %}
         {%- set m = {
-            'numerator': 'case when ' ~ den ~ ' is not null then ' ~ gt_round('coalesce(' ~ num ~ ', 0)', 6) ~ ' end',
+            'numerator':
+                'case when ' ~ den ~ ' is not null then ' ~ gt_round('coalesce(' ~ num ~ ', 0)', 6) ~ ' end',
             'denominator': gt_round(den, 6),
             'value': 'case when ' ~ den ~ ' > 0 then coalesce(' ~ num ~ ', 0) / ' ~ den ~ ' end',
             'base_n': n_base,
-            'effective_n': 'case when ' ~ squares ~ ' > 0 then ' ~ den ~ ' * ' ~ den ~ ' / ' ~ squares ~ ' end'} %}
+            'effective_n':
+                'case when ' ~ squares ~ ' > 0 then ' ~ den ~ ' * ' ~ den ~ ' / ' ~ squares ~ ' end'} %}
     {%- elif entry.kind == 'proportion' %}
         {%- set hit = gt_register(flags, 'flag_', '(' ~ entry.base ~ ') and (' ~ entry.numerator ~ ')') %}
         {%- set num = gt_register(aggregates, 'agg_', gt_count_true(hit)) %}
@@ -74,25 +81,31 @@
         {%- do entry_aggregates.append(num) %}
         {%- do counts.append(num) %}
         {%- set m = {'numerator': num, 'denominator': n_base,
-                     'value': 'case when ' ~ n_base ~ ' > 0 then cast(' ~ num ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n_base ~ ' end',
+                     'value': 'case when ' ~ n_base ~ ' > 0'
+                              ~ ' then cast(' ~ num ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n_base ~ ' end',
                      'base_n': n_base, 'effective_n': n_base} %}
     {%- elif entry.kind == 'median' %}
-        {%- set median = gt_register(medians, 'median_', 'case when ' ~ entry.base ~ ' then ' ~ entry.numerator ~ ' end') %}
+        {%- set median = gt_register(
+            medians, 'median_', 'case when ' ~ entry.base ~ ' then ' ~ entry.numerator ~ ' end') %}
         {%- do entry_medians.append(median) %}
         {%- set m = {'numerator': 'null', 'denominator': n_base, 'value': median,
                      'base_n': n_base, 'effective_n': 'null'} %}
     {%- elif entry.kind == 'ratio' %}
-        {%- set num = gt_register(aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then ' ~ entry.numerator ~ ' else 0 end)') %}
-        {%- set den = gt_register(aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then ' ~ entry.denominator ~ ' else 0 end)') %}
+        {%- set num = gt_register(
+            aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then ' ~ entry.numerator ~ ' else 0 end)') %}
+        {%- set den = gt_register(
+            aggregates, 'agg_', 'sum(case when ' ~ base ~ ' then ' ~ entry.denominator ~ ' else 0 end)') %}
         {%- do entry_aggregates.extend([num, den]) %}
         {%- do counts.extend([num, den]) %}
         {%- set m = {'numerator': num, 'denominator': den,
-                     'value': 'case when ' ~ den ~ ' > 0 then cast(' ~ num ~ ' as ' ~ gt_type_double() ~ ') / ' ~ den ~ ' end',
+                     'value': 'case when ' ~ den ~ ' > 0'
+                              ~ ' then cast(' ~ num ~ ' as ' ~ gt_type_double() ~ ') / ' ~ den ~ ' end',
                      'base_n': n_base, 'effective_n': 'null'} %}
     {%- elif entry.kind == 'difference' %}
         {%- set other = gt_register(flags, 'flag_', entry.comparison) %}
         {%- set hit = gt_register(flags, 'flag_', '(' ~ entry.base ~ ') and (' ~ entry.numerator ~ ')') %}
-        {%- set other_hit = gt_register(flags, 'flag_', '(' ~ entry.comparison ~ ') and (' ~ entry.numerator ~ ')') %}
+        {%- set other_hit = gt_register(
+            flags, 'flag_', '(' ~ entry.comparison ~ ') and (' ~ entry.numerator ~ ')') %}
         {%- set n2 = gt_register(aggregates, 'agg_', gt_count_true(other)) %}
         {%- set x1 = gt_register(aggregates, 'agg_', gt_count_true(hit)) %}
         {%- set x2 = gt_register(aggregates, 'agg_', gt_count_true(other_hit)) %}
@@ -100,13 +113,21 @@
         {%- do entry_aggregates.extend([n2, x1, x2]) %}
         {%- do counts.extend([n2, x1, x2]) %}
         {%- set m = {'numerator': 'null', 'denominator': n_base ~ ' + ' ~ n2,
-                     'value': 'case when ' ~ n_base ~ ' > 0 and ' ~ n2 ~ ' > 0 then cast(' ~ x1 ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n_base ~ ' - cast(' ~ x2 ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n2 ~ ' end',
+                     'value': 'case when ' ~ n_base ~ ' > 0 and ' ~ n2 ~ ' > 0'
+                              ~ ' then cast(' ~ x1 ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n_base
+                              ~ ' - cast(' ~ x2 ~ ' as ' ~ gt_type_double() ~ ') / ' ~ n2 ~ ' end',
                      'base_n': 'least(' ~ n_base ~ ', ' ~ n2 ~ ')', 'effective_n': 'null'} %}
     {%- endif %}
     {%- for kind in entry_kinds %}
-        {%- for name in entry_flags if name not in needs[kind].flags %}{% do needs[kind].flags.append(name) %}{% endfor %}
-        {%- for alias in entry_aggregates if alias not in needs[kind].aggregates %}{% do needs[kind].aggregates.append(alias) %}{% endfor %}
-        {%- for alias in entry_medians if alias not in needs[kind].medians %}{% do needs[kind].medians.append(alias) %}{% endfor %}
+        {%- for name in entry_flags if name not in needs[kind].flags %}
+            {%- do needs[kind].flags.append(name) %}
+        {%- endfor %}
+        {%- for alias in entry_aggregates if alias not in needs[kind].aggregates %}
+            {%- do needs[kind].aggregates.append(alias) %}
+        {%- endfor %}
+        {%- for alias in entry_medians if alias not in needs[kind].medians %}
+            {%- do needs[kind].medians.append(alias) %}
+        {%- endfor %}
     {%- endfor %}
     {%- if entry.get('scope') == 'register' %}
         {%- set active = '(survey_active or admin_active)' %}
@@ -123,7 +144,8 @@
 
 {%- set grouping_sets = [] %}
 {%- for breakdown in breakdowns %}
-    {%- do grouping_sets.append(['cohort', 'wave'] + ([breakdown_columns[breakdown]] if breakdown != 'total' else [])) %}
+    {%- do grouping_sets.append(
+        ['cohort', 'wave'] + ([breakdown_columns[breakdown]] if breakdown != 'total' else [])) %}
 {%- endfor %}
 {%- set flag_names = {} %}
 {%- for condition, name in flags.items() %}{% do flag_names.update({name: condition}) %}{% endfor %}
@@ -133,61 +155,64 @@
 with
 {%- for kind, row_filter in kinds.items() %}
 
-{{ kind }}_flagged as (
-    select
-        cohort,
-        wave,
-        {%- for column in dimensions %}
-        {{ column }},
-        {%- endfor %}
-        is_response or is_respondent as is_survey_row,
-        in_admin_base,
-        survey_weight,
-        months_employed,
-        months_in_period,
-        {%- for name in needs[kind].flags %}
-        coalesce(({{ flag_names[name] }}), false) as {{ name }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from (
+    {{ kind }}_flagged as (
         select
-            *,
-            {%- for item in multi_choice %}
-            {{ gt_split_codes(item) }} as {{ item }}_codes,
+            cohort,
+            wave,
+            {%- for column in dimensions %}
+                {{ column }},
             {%- endfor %}
-            {%- for name, condition in indicator_atoms().items() %}
-            coalesce(({{ condition }}), false) as {{ name }}{% if not loop.last %},{% endif %}
+            is_response or is_respondent as is_survey_row,
+            in_admin_base,
+            survey_weight,
+            months_employed,
+            months_in_period,
+            {%- for name in needs[kind].flags %}
+                coalesce(({{ flag_names[name] }}), false) as {{ name }}{% if not loop.last %},{% endif %}
             {%- endfor %}
-        from {{ ref('int_indicator_base') }}
-        where {{ row_filter }}
-    ) as base_rows
-),
+        from (
+            select
+                *,
+                {%- for item in multi_choice %}
+                    {{ gt_split_codes(item) }} as {{ item }}_codes,
+                {%- endfor %}
+                {%- for name, condition in indicator_atoms().items() %}
+                    coalesce(({{ condition }}), false) as {{ name }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            from {{ ref('int_indicator_base') }}
+            where {{ row_filter }}
+        ) as base_rows
+    ),
 
--- stage 1 ({{ kind }} rows): additive aggregates per finest cell
-{{ kind }}_cells as (
-    select
-        cohort,
-        wave,
-        {%- for column in dimensions %}
-        {{ column }},
-        {%- endfor %}
-        {{ dbt.bool_or('is_survey_row') }} as any_survey_row,
-        {{ dbt.bool_or('in_admin_base') }} as any_admin_base,
-        {%- for expression, alias in aggregates.items() %}
-        {%- if alias in needs[kind].aggregates %}
-        {{ expression }} as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- else %}
-        cast(null as {{ gt_type_double() }}) as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- endif %}
-        {%- endfor %}
-    from {{ kind }}_flagged
-    group by cohort, wave{% for column in dimensions %}, {{ column }}{% endfor %}
-),
+    -- stage 1 ({{ kind }} rows): additive aggregates per finest cell
+    {{ kind }}_cells as (
+        select
+            cohort,
+            wave,
+            {%- for column in dimensions %}
+                {{ column }},
+            {%- endfor %}
+            {{ dbt.bool_or('is_survey_row') }} as any_survey_row,
+            {{ dbt.bool_or('in_admin_base') }} as any_admin_base,
+            {%- for expression, alias in aggregates.items() %}
+                {%- if alias in needs[kind].aggregates %}
+                    {{ expression }} as {{ alias }}{% if not loop.last %},{% endif %}
+                {%- else %}
+                    cast(null as {{ gt_type_double() }}) as {{ alias }}{% if not loop.last %},{% endif %}
+                {%- endif %}
+            {%- endfor %}
+        from {{ kind }}_flagged
+        group by
+            {%- for column in ['cohort', 'wave'] + dimensions %}
+                {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+    ),
 {%- endfor %}
 
 cells as (
     {%- for kind in kinds %}
-    select * from {{ kind }}_cells
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ kind }}_cells
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -200,40 +225,46 @@ rolled_up as (
         {{ dbt.bool_or('any_survey_row') }} as any_survey_row,
         {{ dbt.bool_or('any_admin_base') }} as any_admin_base,
         {%- for alias in aggregates.values() %}
-        {%- if alias in counts %}
-        coalesce(sum({{ alias }}), 0) as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- else %}
-        sum({{ alias }}) as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- endif %}
+            {%- if alias in counts %}
+                coalesce(sum({{ alias }}), 0) as {{ alias }}{% if not loop.last %},{% endif %}
+            {%- else %}
+                sum({{ alias }}) as {{ alias }}{% if not loop.last %},{% endif %}
+            {%- endif %}
         {%- endfor %}
     from cells
-    {{ gt_group_by_grouping_sets(grouping_sets) }}
+    -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS (see gt_group_by_grouping_sets)
+    {{ gt_group_by_grouping_sets(grouping_sets) }}  -- noqa: PRS
 ),
 {%- for kind, row_filter in kinds.items() if needs[kind].medians %}
 
-{{ kind }}_medians as (
-    select
-        cohort,
-        wave,
-        {{ indicator_breakdown_label(breakdowns, breakdown_columns) }},
-        {%- for alias in needs[kind].medians %}
-        {{ gt_median(median_names[alias]) }} as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from {{ ref('int_indicator_base') }}
-    where
-        {{ row_filter }}
-        and ({% for alias in needs[kind].medians %}({{ median_names[alias] }}) is not null{% if not loop.last %} or {% endif %}{% endfor %})
-    {{ gt_group_by_grouping_sets(grouping_sets) }}
-),
+    {{ kind }}_medians as (
+        select
+            cohort,
+            wave,
+            {{ indicator_breakdown_label(breakdowns, breakdown_columns) }},
+            {%- for alias in needs[kind].medians %}
+                {{ gt_median(median_names[alias]) }} as {{ alias }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ ref('int_indicator_base') }}
+        where
+            {{ row_filter }}
+            and (
+                {%- for alias in needs[kind].medians %}
+                    ({{ median_names[alias] }}) is not null{% if not loop.last %} or{% endif %}
+                {%- endfor %}
+            )
+        -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS (see gt_group_by_grouping_sets)
+        {{ gt_group_by_grouping_sets(grouping_sets) }}  -- noqa: PRS
+    ),
 {%- endfor %}
 
 aggregated as (
     select
         rolled_up.*,
         {%- for kind in kinds if needs[kind].medians %}
-        {%- for alias in needs[kind].medians %}
-        {{ kind }}_medians.{{ alias }},
-        {%- endfor %}
+            {%- for alias in needs[kind].medians %}
+                {{ kind }}_medians.{{ alias }},
+            {%- endfor %}
         {%- endfor %}
         -- a source is active for a cohort and wave (all its groups) where any of its rows has data
         {{ dbt.bool_or('rolled_up.any_survey_row') }} over (partition by rolled_up.cohort, rolled_up.wave)
@@ -258,11 +289,13 @@ final as (
         breakdown,
         breakdown_value,
         {%- for item in measures %}
-        {%- set outer_loop = loop %}
-        {%- for measure in ['numerator', 'denominator', 'value', 'base_n', 'effective_n'] %}
-        cast(case when {{ item.condition }} then {{ item.measures[measure] }} end as {{ gt_type_double() }})
-            as {{ item.id }}__{{ measure }}{% if not (outer_loop.last and loop.last) %},{% endif %}
-        {%- endfor %}
+            {%- set outer_loop = loop %}
+            {%- for measure in ['numerator', 'denominator', 'value', 'base_n', 'effective_n'] %}
+                cast(
+                    case when {{ item.condition }} then {{ item.measures[measure] }} end
+                    as {{ gt_type_double() }}
+                ) as {{ item.id }}__{{ measure }}{% if not (outer_loop.last and loop.last) %},{% endif %}
+            {%- endfor %}
         {%- endfor %}
     from aggregated
 )

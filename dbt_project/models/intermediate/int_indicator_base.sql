@@ -63,11 +63,11 @@ post_graduation_rows as (
         outcomes.responded_pre_graduation,
         outcomes.pre_graduation_plan,
         {%- for answer in answers %}
-        {%- if answer in post_answers %}
-        outcomes.{{ answer }},
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as {{ answer }},
-        {%- endif %}
+            {%- if answer in post_answers %}
+                outcomes.{{ answer }},
+            {%- else %}
+                cast(null as {{ dbt.type_string() }}) as {{ answer }},
+            {%- endif %}
         {%- endfor %}
         outcomes.in_admin_base,
         outcomes.admin_employed,
@@ -87,14 +87,15 @@ post_graduation_rows as (
             and outcomes.school_code = weights.school_code
             and outcomes.sex = weights.sex
             and outcomes.sector_group = weights.sector_group
-            and {{ raking_admin_status('outcomes.in_admin_base', 'outcomes.admin_employed') }} = weights.admin_status
+            and {{ raking_admin_status('outcomes.in_admin_base', 'outcomes.admin_employed') }}
+            = weights.admin_status
 ),
 
 pre_graduation_records as (
     select
         graduate_key,
         {%- for answer in answers %}
-        {{ answer }}{% if not loop.last %},{% endif %}
+            {{ answer }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_survey_responses_linked') }}
     where is_respondent_record and wave = 'pre_graduation'
@@ -121,7 +122,7 @@ pre_graduation_rows as (
         records.graduate_key is not null as responded_pre_graduation,
         records.plan_after_graduation as pre_graduation_plan,
         {%- for answer in answers %}
-        records.{{ answer }},
+            records.{{ answer }},
         {%- endfor %}
         false as in_admin_base,
         cast(null as boolean) as admin_employed,
@@ -156,7 +157,7 @@ response_rows as (
         false as responded_pre_graduation,
         cast(null as {{ dbt.type_string() }}) as pre_graduation_plan,
         {%- for answer in answers %}
-        cast(null as {{ dbt.type_string() }}) as {{ answer }},
+            cast(null as {{ dbt.type_string() }}) as {{ answer }},
         {%- endfor %}
         false as in_admin_base,
         cast(null as boolean) as admin_employed,

@@ -50,52 +50,55 @@ cells as (
         cohort,
         wave,
         {%- for margin in margins %}
-        {{ margin }},
+            {{ margin }},
         {%- endfor %}
         {{ gt_count_true('is_rakeable') }} as respondents
     from population
-    group by cohort, wave{% for margin in margins %}, {{ margin }}{% endfor %}
+    group by
+        {%- for column in ['cohort', 'wave'] + margins %}
+            {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     having {{ gt_count_true('is_rakeable') }} > 0
 ),
 
 {%- for margin in margins %}
 
-{{ margin }}_population as (
-    select
-        cohort,
-        wave,
-        {{ margin }},
-        count(*) as population
-    from population
-    group by cohort, wave, {{ margin }}
-),
+    {{ margin }}_population as (
+        select
+            cohort,
+            wave,
+            {{ margin }},
+            count(*) as population
+        from population
+        group by cohort, wave, {{ margin }}
+    ),
 
-{{ margin }}_represented as (
-    select distinct
-        cohort,
-        wave,
-        {{ margin }}
-    from cells
-),
+    {{ margin }}_represented as (
+        select distinct
+            cohort,
+            wave,
+            {{ margin }}
+        from cells
+    ),
 
-{{ margin }}_targets as (
-    select
-        margin_population.cohort,
-        margin_population.wave,
-        margin_population.{{ margin }},
-        cast(margin_population.population as {{ gt_type_double() }}) * totals.population
-        / sum(margin_population.population) over (
-            partition by margin_population.cohort, margin_population.wave
-        ) as target
-    from {{ margin }}_population as margin_population
-    inner join {{ margin }}_represented as represented
-        on
-            margin_population.cohort = represented.cohort
-            and margin_population.wave = represented.wave
-            and margin_population.{{ margin }} = represented.{{ margin }}
-    inner join totals
-        on margin_population.cohort = totals.cohort and margin_population.wave = totals.wave
-),
+    {{ margin }}_targets as (
+        select
+            margin_population.cohort,
+            margin_population.wave,
+            margin_population.{{ margin }},
+            cast(margin_population.population as {{ gt_type_double() }}) * totals.population
+            / sum(margin_population.population) over (
+                partition by margin_population.cohort, margin_population.wave
+            ) as target
+        from {{ margin }}_population as margin_population
+        inner join {{ margin }}_represented as represented
+            on
+                margin_population.cohort = represented.cohort
+                and margin_population.wave = represented.wave
+                and margin_population.{{ margin }} = represented.{{ margin }}
+        inner join totals
+            on margin_population.cohort = totals.cohort and margin_population.wave = totals.wave
+    ),
 {%- endfor %}
 
 step_0 as (
@@ -103,40 +106,40 @@ step_0 as (
         cells.cohort,
         cells.wave,
         {%- for margin in margins %}
-        cells.{{ margin }},
+            cells.{{ margin }},
         {%- endfor %}
         cells.respondents,
         {%- for margin in margins %}
-        {{ margin }}_targets.target as target_{{ margin }},
+            {{ margin }}_targets.target as target_{{ margin }},
         {%- endfor %}
         cast(totals.population as {{ gt_type_double() }}) / totals.respondents as weight
     from cells
     inner join totals on cells.cohort = totals.cohort and cells.wave = totals.wave
     {%- for margin in margins %}
-    inner join {{ margin }}_targets
-        on
-            cells.cohort = {{ margin }}_targets.cohort
-            and cells.wave = {{ margin }}_targets.wave
-            and cells.{{ margin }} = {{ margin }}_targets.{{ margin }}
+        inner join {{ margin }}_targets
+            on
+                cells.cohort = {{ margin }}_targets.cohort
+                and cells.wave = {{ margin }}_targets.wave
+                and cells.{{ margin }} = {{ margin }}_targets.{{ margin }}
     {%- endfor %}
 ),
 {%- set step = namespace(n=0) %}
 {%- for iteration in range(iterations) %}
-{%- for margin in margins %}
-{%- set step.n = step.n + 1 %}
+    {%- for margin in margins %}
+        {%- set step.n = step.n + 1 %}
 
--- iteration {{ iteration + 1 }}, margin {{ margin }}
-step_{{ step.n }} as (
-    select
-        {%- for column in cell_columns + target_columns %}
-        {{ column }},
-        {%- endfor %}
-        weight * target_{{ margin }} / sum(respondents * weight) over (
-            partition by cohort, wave, {{ margin }}
-        ) as weight
-    from step_{{ step.n - 1 }}
-),
-{%- endfor %}
+        -- iteration {{ iteration + 1 }}, margin {{ margin }}
+        step_{{ step.n }} as (
+            select
+                {%- for column in cell_columns + target_columns %}
+                    {{ column }},
+                {%- endfor %}
+                weight * target_{{ margin }} / sum(respondents * weight) over (
+                    partition by cohort, wave, {{ margin }}
+                ) as weight
+            from step_{{ step.n - 1 }}
+        ),
+    {%- endfor %}
 {%- endfor %}
 
 fitted as (
@@ -145,25 +148,25 @@ fitted as (
 
 {%- for margin in margins %}
 
-{{ margin }}_fit as (
-    select
-        cohort,
-        wave,
-        {{ margin }},
-        max(target_{{ margin }}) as target,
-        sum(respondents * weight) as weighted
-    from fitted
-    group by cohort, wave, {{ margin }}
-),
+    {{ margin }}_fit as (
+        select
+            cohort,
+            wave,
+            {{ margin }},
+            max(target_{{ margin }}) as target,
+            sum(respondents * weight) as weighted
+        from fitted
+        group by cohort, wave, {{ margin }}
+    ),
 
-{{ margin }}_error as (
-    select
-        cohort,
-        wave,
-        max(abs(weighted - target) / target) as relative_error
-    from {{ margin }}_fit
-    group by cohort, wave
-),
+    {{ margin }}_error as (
+        select
+            cohort,
+            wave,
+            max(abs(weighted - target) / target) as relative_error
+        from {{ margin }}_fit
+        group by cohort, wave
+    ),
 {%- endfor %}
 
 convergence as (
@@ -171,7 +174,9 @@ convergence as (
         totals.cohort,
         totals.wave,
         {%- set errors = [] %}
-        {%- for margin in margins %}{% do errors.append('coalesce(' ~ margin ~ '_error.relative_error, 0)') %}{% endfor %}
+        {%- for margin in margins %}
+            {%- do errors.append('coalesce(' ~ margin ~ '_error.relative_error, 0)') %}
+        {%- endfor %}
         {{ gt_round('greatest(' ~ (errors | join(', ')) ~ ')', 12) }} as raking_max_relative_error
     from totals
     {%- for margin in margins %}
@@ -185,7 +190,7 @@ final as (
         fitted.cohort,
         fitted.wave,
         {%- for margin in margins %}
-        fitted.{{ margin }},
+            fitted.{{ margin }},
         {%- endfor %}
         fitted.respondents,
         {{ gt_round('fitted.weight', 9) }} as survey_weight,

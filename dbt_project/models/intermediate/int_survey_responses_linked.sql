@@ -32,8 +32,10 @@ respondent_records as (
     where recency = 1
 )
 
-select
-    responses.*,
+-- Every column of the response (responses.*, so that a new survey item flows through), then the
+-- link columns in their documented order: ST06 would reorder the model's columns, AM04 objects to *.
+select  -- noqa: ST06
+    responses.*,  -- noqa: AM04
     crosswalk.graduate_key,
     coalesce(crosswalk.link_method, 'unlinked') as link_method,
     crosswalk.link_score,

@@ -4,15 +4,15 @@
 
 with catalogue as (
     {%- for entry in entries %}
-    select
-        '{{ entry.indicator }}' as indicator,
-        '{{ entry.source }}' as source,
-        '{{ entry.family }}' as family,
-        '{{ entry.kind }}' as kind,
-        '{{ entry.waves | join(",") }}' as waves,
-        '{{ entry.definition | replace("'", "''") }}' as definition,
-        {{ loop.index }} as catalogue_order
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ entry.indicator }}' as indicator,
+            '{{ entry.source }}' as source,
+            '{{ entry.family }}' as family,
+            '{{ entry.kind }}' as kind,
+            '{{ entry.waves | join(",") }}' as waves,
+            '{{ entry.definition | replace("'", "''") }}' as definition,
+            {{ loop.index }} as catalogue_order
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 )
 

@@ -26,7 +26,7 @@ with graduates as (
         graduate_key,
         cohort,
         {%- for attribute in attributes %}
-        {{ attribute }},
+            {{ attribute }},
         {%- endfor %}
         has_admin_coverage,
         graduation_date,
@@ -40,7 +40,7 @@ graduate_waves as (
         graduate_key,
         cohort,
         {%- for attribute in attributes %}
-        {{ attribute }},
+            {{ attribute }},
         {%- endfor %}
         has_admin_coverage,
         graduation_date,
@@ -52,7 +52,7 @@ graduate_waves as (
         graduate_key,
         cohort,
         {%- for attribute in attributes %}
-        {{ attribute }},
+            {{ attribute }},
         {%- endfor %}
         has_admin_coverage,
         graduation_date,
@@ -67,7 +67,7 @@ respondent_records as (
         wave,
         response_key,
         {%- for answer in answers %}
-        {{ answer }}{% if not loop.last %},{% endif %}
+            {{ answer }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_survey_responses_linked') }}
     where is_respondent_record and wave in ('m6', 'm18')
@@ -91,7 +91,7 @@ joined as (
         graduate_waves.cohort,
         graduate_waves.wave,
         {%- for attribute in attributes %}
-        graduate_waves.{{ attribute }},
+            graduate_waves.{{ attribute }},
         {%- endfor %}
         graduate_waves.graduation_date,
         graduate_waves.reference_date,
@@ -100,7 +100,7 @@ joined as (
         pre_graduation_records.graduate_key is not null as responded_pre_graduation,
         pre_graduation_records.plan_after_graduation as pre_graduation_plan,
         {%- for answer in answers %}
-        respondent_records.{{ answer }},
+            respondent_records.{{ answer }},
         {%- endfor %}
         graduate_waves.has_admin_coverage,
         coalesce(admin_status.admin_observed, false) as in_admin_base,

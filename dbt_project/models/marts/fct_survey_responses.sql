@@ -55,13 +55,13 @@ known_schools as (
 
 cohort_fieldwork as (
     {%- for wave, months in [('pre_graduation', -3), ('m6', 6), ('m18', 18)] %}
-    select
-        cohort,
-        '{{ wave }}' as wave,
-        cast({{ dbt.dateadd('month', months, 'min(graduation_date)') }} as date) as fieldwork_date
-    from graduates
-    group by cohort
-    {% if not loop.last %}union all{% endif %}
+        select
+            cohort,
+            '{{ wave }}' as wave,
+            cast({{ dbt.dateadd('month', months, 'min(graduation_date)') }} as date) as fieldwork_date
+        from graduates
+        group by cohort
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -113,17 +113,9 @@ unlinked as (
         cast(responses.link_method as {{ dbt.type_string() }}) as link_method,
         cast(responses.link_score as {{ gt_type_double() }}) as link_score,
 {%- endset %}
-{%- set paradata_and_answers %}
-        responses.is_complete,
-        responses.is_respondent_record,
-        responses.started_at,
-        responses.submitted_at,
-        responses.minutes_to_complete,
-        responses.language,
-        {%- for answer in answers %}
-        responses.{{ answer }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-{%- endset %}
+{%- set paradata_and_answers = [
+    'is_complete', 'is_respondent_record', 'started_at', 'submitted_at', 'minutes_to_complete', 'language'
+] + answers %}
 
 -- linked responses (and responses linked to a graduate outside this build: no cohort)
 linked as (
@@ -131,10 +123,12 @@ linked as (
         {{- shared_columns }}
         graduates.cohort,
         {%- for attribute in attributes %}
-        graduates.{{ attribute }},
+            graduates.{{ attribute }},
         {%- endfor %}
         case when graduates.graduate_key is not null then 'linked' end as attribution,
-        {{- paradata_and_answers }}
+        {%- for column in paradata_and_answers %}
+            responses.{{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from {{ ref('int_survey_responses_linked') }} as responses
     left join graduates on responses.graduate_key = graduates.graduate_key
     where responses.graduate_key is not null
@@ -145,16 +139,18 @@ unlinked_responses as (
         {{- shared_columns }}
         unlinked.cohort,
         {%- for attribute in attributes %}
-        {%- if attribute in ['school_code', 'country', 'region'] %}
-        unlinked.{{ attribute }},
-        {%- elif attribute == 'eqf_level' %}
-        cast(null as integer) as {{ attribute }},
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as {{ attribute }},
-        {%- endif %}
+            {%- if attribute in ['school_code', 'country', 'region'] %}
+                unlinked.{{ attribute }},
+            {%- elif attribute == 'eqf_level' %}
+                cast(null as integer) as {{ attribute }},
+            {%- else %}
+                cast(null as {{ dbt.type_string() }}) as {{ attribute }},
+            {%- endif %}
         {%- endfor %}
         case when unlinked.cohort is not null then 'nearest_fieldwork' end as attribution,
-        {{- paradata_and_answers }}
+        {%- for column in paradata_and_answers %}
+            responses.{{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from {{ ref('int_survey_responses_linked') }} as responses
     left join unlinked on responses.response_key = unlinked.response_key
     where responses.graduate_key is null

@@ -9,13 +9,14 @@
     {%- do entries.append(entry.indicator ~ '__' ~ entry.source) %}
 {%- endfor %}
 {%- set measures = ['numerator', 'denominator', 'value', 'base_n', 'effective_n'] %}
+{%- set keep_columns = ['cohort', 'wave', 'breakdown', 'breakdown_value'] %}
 
 with aggregates as (
     select * from {{ ref('int_indicator_aggregates') }}
 ),
 
 long_rows as (
-    {{ gt_unpivot('aggregates', ['cohort', 'wave', 'breakdown', 'breakdown_value'], entries, measures, 'entry') }}
+    {{ gt_unpivot('aggregates', keep_columns, entries, measures, 'entry') }}
 ),
 
 final as (

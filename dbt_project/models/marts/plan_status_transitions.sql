@@ -8,7 +8,9 @@
 {%- set breakdowns = indicator_breakdowns() %}
 {%- set grouping_sets = [] %}
 {%- for breakdown in breakdowns %}
-    {%- do grouping_sets.append(['cohort', 'wave', 'pre_graduation_plan', 'current_status'] + ([breakdown_columns[breakdown]] if breakdown != 'total' else [])) %}
+    {%- do grouping_sets.append(
+        ['cohort', 'wave', 'pre_graduation_plan', 'current_status']
+        + ([breakdown_columns[breakdown]] if breakdown != 'total' else [])) %}
 {%- endfor %}
 
 with respondents as (
@@ -41,7 +43,8 @@ counts as (
         current_status,
         count(*) as graduates
     from respondents
-    {{ gt_group_by_grouping_sets(grouping_sets) }}
+    -- sqlfluff's DuckDB dialect cannot parse GROUPING SETS (see gt_group_by_grouping_sets)
+    {{ gt_group_by_grouping_sets(grouping_sets) }}  -- noqa: PRS
 ),
 
 groups as (
@@ -56,15 +59,15 @@ groups as (
 
 plans as (
     {%- for plan in gradtrack_codes('plan_after_graduation') %}
-    select '{{ plan }}' as plan_after_graduation
-    {% if not loop.last %}union all{% endif %}
+        select '{{ plan }}' as plan_after_graduation
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
 statuses as (
     {%- for status in gradtrack_codes('current_status') %}
-    select '{{ status }}' as current_status
-    {% if not loop.last %}union all{% endif %}
+        select '{{ status }}' as current_status
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 

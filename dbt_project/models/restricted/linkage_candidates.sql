@@ -13,10 +13,14 @@
 {%- set margin = var('linkage_accept_margin') -%}
 {#- A reviewer sees at most a response's five best candidates (close_candidates says how many tie). -#}
 {%- set in_review_reach = 'ranked.candidate_rank <= 5' -%}
-{%- set r_first = {'full': 'responses.first_name_norm', 'head': 'responses.first_name_head', 'rest': 'responses.first_name_rest'} -%}
-{%- set r_last = {'full': 'responses.last_name_norm', 'head': 'responses.last_name_head', 'rest': 'responses.last_name_rest'} -%}
-{%- set g_first = {'full': 'graduates.first_name_norm', 'head': 'graduates.first_name_head', 'rest': 'graduates.first_name_rest'} -%}
-{%- set g_last = {'full': 'graduates.last_name_norm', 'head': 'graduates.last_name_head', 'rest': 'graduates.last_name_rest'} %}
+{%- set r_first = {'full': 'responses.first_name_norm', 'head': 'responses.first_name_head',
+                   'rest': 'responses.first_name_rest'} -%}
+{%- set r_last = {'full': 'responses.last_name_norm', 'head': 'responses.last_name_head',
+                  'rest': 'responses.last_name_rest'} -%}
+{%- set g_first = {'full': 'graduates.first_name_norm', 'head': 'graduates.first_name_head',
+                   'rest': 'graduates.first_name_rest'} -%}
+{%- set g_last = {'full': 'graduates.last_name_norm', 'head': 'graduates.last_name_head',
+                  'rest': 'graduates.last_name_rest'} %}
 
 with deterministic as (
     select response_number from {{ ref('linkage_deterministic_links') }}
@@ -124,9 +128,21 @@ compared as (
                 and extract(day from responses.birth_date) = extract(month from graduates.birth_date)
                 then 'day_month_swapped'
             when
-                case when extract(year from responses.birth_date) = extract(year from graduates.birth_date) then 1 else 0 end
-                + case when extract(month from responses.birth_date) = extract(month from graduates.birth_date) then 1 else 0 end
-                + case when extract(day from responses.birth_date) = extract(day from graduates.birth_date) then 1 else 0 end
+                case
+                    when extract(year from responses.birth_date) = extract(year from graduates.birth_date)
+                        then 1
+                    else 0
+                end
+                + case
+                    when extract(month from responses.birth_date) = extract(month from graduates.birth_date)
+                        then 1
+                    else 0
+                end
+                + case
+                    when extract(day from responses.birth_date) = extract(day from graduates.birth_date)
+                        then 1
+                    else 0
+                end
                 = 2
                 then 'one_field_off'
             else 'different'
@@ -197,7 +213,7 @@ components as (
             *,
             {{ w_first }} * coalesce(first_swapped, 0) + {{ w_last }} * coalesce(last_swapped, 0)
             > {{ w_first }} * coalesce(first_direct, 0) + {{ w_last }} * coalesce(last_direct, 0)
-            as names_swapped
+                as names_swapped
         from compared
     ) as oriented
 ),
@@ -228,14 +244,15 @@ scored as (
         case
             when
                 first_name_weight + last_name_weight > 0
-                and {{ w_first }} * coalesce(first_name_similarity, 0) + {{ w_last }} * coalesce(last_name_similarity, 0)
+                and {{ w_first }} * coalesce(first_name_similarity, 0)
+                + {{ w_last }} * coalesce(last_name_similarity, 0)
                 >= 0.85 * (first_name_weight + last_name_weight)
                 then 1
             else 0
         end
         + case when birth_date_similarity >= 0.85 then 1 else 0 end
         + case when email_similarity = 1.0 then 1 else 0 end
-        as agreeing_identifiers,
+            as agreeing_identifiers,
         cast(
             round(
                 (
@@ -256,11 +273,11 @@ ranked as (
         *,
         row_number() over (
             partition by response_number
-            order by score desc, agreeing_identifiers desc, graduate_number
+            order by score desc, agreeing_identifiers desc, graduate_number asc
         ) as candidate_rank,
         lead(score) over (
             partition by response_number
-            order by score desc, agreeing_identifiers desc, graduate_number
+            order by score desc, agreeing_identifiers desc, graduate_number asc
         ) as next_score,
         sum(case when email_agreement = 'exact' then 1 else 0 end) over (
             partition by response_number

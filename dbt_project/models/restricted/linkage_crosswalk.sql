@@ -27,7 +27,7 @@ manual as (
             decisions.graduate_key,
             row_number() over (
                 partition by decisions.response_key
-                order by decisions.decided_on desc nulls last, decisions.graduate_key
+                order by decisions.decided_on desc nulls last, decisions.graduate_key asc
             ) as pick
         from {{ ref('linkage_decisions') }} as decisions
         inner join graduates on decisions.graduate_key = graduates.graduate_key

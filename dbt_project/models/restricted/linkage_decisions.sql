@@ -26,8 +26,8 @@ ranked as (
             partition by response_key, graduate_key
             order by
                 decided_on desc nulls last,
-                case when decision = 'no_match' then 0 else 1 end,
-                decided_by
+                case when decision = 'no_match' then 0 else 1 end asc,
+                decided_by asc
         ) as recency
     from cleaned
 )

@@ -25,6 +25,7 @@ select
     identifiers.last_name_norm,
     identifiers.birth_date,
     identifiers.email_norm,
-    {{ linkage_implied_graduation_month('identifiers.wave', 'responses.responded_at') }} as implied_graduation_month
+    {{ linkage_implied_graduation_month('identifiers.wave', 'responses.responded_at') }}
+        as implied_graduation_month
 from identifiers
 left join responses on identifiers.response_key = responses.response_key

@@ -1,5 +1,6 @@
 -- Administrative employment spells; an open spell (no end) runs to the extraction date.
-select
+-- Column order is the view's interface (spell_end_or_extraction next to spell_end): noqa ST06.
+select  -- noqa: ST06
     spell_key,
     person_key,
     employer_key,
