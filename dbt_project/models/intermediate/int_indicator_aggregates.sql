@@ -180,7 +180,7 @@ with
                     coalesce(({{ condition }}), false) as {{ name }}{% if not loop.last %},{% endif %}
                 {%- endfor %}
             from {{ ref('int_indicator_base') }}
-            where {{ row_filter }}
+            where {{ row_filter }} and {{ in_run_cohorts() }}
         ) as base_rows
     ),
 
@@ -248,6 +248,7 @@ rolled_up as (
         from {{ ref('int_indicator_base') }}
         where
             {{ row_filter }}
+            and {{ in_run_cohorts() }}
             and (
                 {%- for alias in needs[kind].medians %}
                     ({{ median_names[alias] }}) is not null{% if not loop.last %} or{% endif %}

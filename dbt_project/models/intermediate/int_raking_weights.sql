@@ -32,6 +32,7 @@ with population as (
         {{ raking_admin_status('outcomes.in_admin_base', 'outcomes.admin_employed') }} as admin_status,
         outcomes.is_respondent and outcomes.current_status is not null as is_rakeable
     from {{ ref('fct_graduate_outcomes') }} as outcomes
+    where {{ in_run_cohorts('outcomes.cohort') }}
 ),
 
 totals as (

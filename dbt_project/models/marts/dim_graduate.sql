@@ -27,3 +27,4 @@ final as (
 )
 
 select * from final
+where {{ in_run_cohorts() }}

@@ -158,3 +158,4 @@ final as (
 )
 
 select * from final
+where {{ in_run_cohorts() }}

@@ -163,3 +163,4 @@ final as (
 )
 
 select * from final
+where {{ in_run_cohorts() }}

@@ -38,3 +38,4 @@ final as (
 )
 
 select * from final
+where {{ in_run_cohorts() }}

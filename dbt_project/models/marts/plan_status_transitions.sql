@@ -116,3 +116,4 @@ select
     case when plan_total > 0 then cast(graduates as {{ gt_type_double() }}) / plan_total end as share_of_plan,
     plan_total < {{ var('suppression_threshold') }} as suppressed
 from final
+where {{ in_run_cohorts() }}

@@ -26,6 +26,3 @@ select
     _source_file,
     _source_line
 from source
-{% if var('cohorts') %}
-    where cohort in ({{ var('cohorts') | join(', ') }})
-{% endif %}
