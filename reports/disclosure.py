@@ -23,7 +23,9 @@ Rules (documented for users in ``reports/README.md``):
    suppressed count (numerator, and the base of a row suppressed for a small base) that it
    determines exactly is *recoverable*. More cells are suppressed, smallest first, until none
    is: rule 2 alone misses chains (e.g. a suppressed school cell recovered through the
-   response-rate numerators, which equal the status bases).
+   response-rate numerators, which equal the status bases). The check is exact (integer
+   elimination, no tolerance) and incremental: a round that hides a few cells only revisits
+   the relations that hold them (:class:`_Audit`).
 4. **Masking.** Suppressed rows keep their keys and ``suppressed = true``; every measure
    (value, numerator, denominator, interval) is NULL in the published file, so not even a page
    that forgets to check the flag can show one.
@@ -45,11 +47,11 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 __all__ = [
@@ -168,9 +170,6 @@ class _System:
     # For choosing what to suppress next: per relation, its kind and its "total" variable.
     kinds: list[str] = field(default_factory=list)
     totals: list[Hashable | None] = field(default_factory=list)
-    # Components solved before (the fix loop asks again after each round): key -> determined.
-    _solved: dict[frozenset, frozenset] = field(default_factory=dict, repr=False)
-    component: dict[Hashable, Hashable] = field(default_factory=dict, repr=False)
 
     def add(self, terms: Mapping[Hashable, float], kind: str, total: Hashable | None = None) -> None:
         clean = {v: c for v, c in terms.items() if c}
@@ -186,148 +185,149 @@ class _System:
                 index[v].append(i)
         return index
 
-    def determined(self, unknown: set[Hashable]) -> set[Hashable]:
-        """Unknown variables whose value the relations fix, given every other variable.
+    def determined(self, unknown: Iterable[Hashable]) -> set[Hashable]:
+        """Unknown variables whose value the relations fix, given every other variable."""
+        audit = _Audit(self.relations)
+        audit.add(sorted(unknown, key=repr))  # any order gives the same answer; this one, the same work
+        return set(audit.determined)
 
-        ``x_i`` is determined iff the unit vector ``e_i`` lies in the row space of the
-        relations restricted to the unknowns. Cheap steps first: a relation left with one
-        unknown determines it (and that one then counts as known: rule 2 generalised);
-        ``x - y = 0`` merges two unknowns. What remains is solved per connected component:
-        ``x_i`` is determined iff every vector of the null space (SVD) is 0 at ``i``.
-        """
-        rels = [{v: c for v, c in rel.items() if v in unknown} for rel in self.relations]
-        rels = [r for r in rels if r]
-        # Connected components before any simplification, for the fix loop (one fix each).
-        group: dict[Hashable, Hashable] = {}
 
-        def root(v: Hashable) -> Hashable:
-            while group.setdefault(v, v) != v:
-                group[v] = group[group[v]]
-                v = group[v]
-            return v
+def _integer_row(relation: Mapping[Hashable, float]) -> dict[Hashable, int]:
+    """A relation scaled to integer coefficients, so that the audit is exact (no tolerance)."""
+    if all(float(c).is_integer() for c in relation.values()):
+        return {v: int(c) for v, c in relation.items() if c}
+    exact = {v: Fraction(c) for v, c in relation.items() if c}
+    scale = math.lcm(*(f.denominator for f in exact.values()))
+    return {v: int(f * scale) for v, f in exact.items()}
 
-        for rel in rels:
-            first, *rest = rel
-            for v in rest:
-                ra, rb = root(first), root(v)
-                if ra != rb:
-                    group[ra] = rb
-        self.component = {v: root(v) for v in group}
-        alias: dict[Hashable, Hashable] = {}
 
-        def rep(v: Hashable) -> Hashable:
-            while v in alias:
-                v = alias[v]
-            return v
+class _Audit:
+    """Which unknown counts the relations determine, kept up to date as counts are hidden.
 
-        found: set[Hashable] = set()
-        users: dict[Hashable, set[int]] = defaultdict(set)
-        for i, rel in enumerate(rels):
-            for v in rel:
-                users[v].add(i)
-        queue = [i for i, rel in enumerate(rels) if len(rel) <= 2]
-        while queue:
-            i = queue.pop()
-            rel = rels[i]
-            if len(rel) == 1:
-                (v,) = rel
-                found.add(v)
-                for j in users.pop(v, set()):
-                    rels[j].pop(v, None)
-                    if len(rels[j]) <= 2:
-                        queue.append(j)
-            elif len(rel) == 2:
-                (a, ca), (b, cb) = rel.items()
-                if abs(ca + cb) > 1e-12:
-                    continue  # a proper two-term sum: leave it to the algebra
-                alias[a] = b  # a = b: substitute b for a everywhere
-                for j in users.pop(a, set()):
-                    coef = rels[j].pop(a)
-                    rels[j][b] = rels[j].get(b, 0.0) + coef
-                    if abs(rels[j][b]) < 1e-12:
-                        del rels[j][b]
-                        users[b].discard(j)
-                    else:
-                        users[b].add(j)
-                    if len(rels[j]) <= 2:
-                        queue.append(j)
-        rels = [r for r in rels if r]
+    ``x`` is determined iff the unit vector ``e_x`` lies in the row space of the relations
+    restricted to the unknowns. The rows are kept, in exact integers, in reduced echelon form
+    with respect to the unknowns (known variables stay in the rows as columns): each *pivot*
+    row holds one pivot unknown, which no other row holds, and maybe *free* unknowns; every
+    other row holds no unknown. So ``x`` is determined iff it is a pivot whose row holds no
+    free unknown.
 
-        parent: dict[Hashable, Hashable] = {}
+    Hiding more only adds unknowns, and adding ``v`` touches only the rows holding ``v``, i.e.
+    its connected part of the system: if a row without unknowns holds ``v``, ``v`` becomes
+    its pivot (determined) and is eliminated from the other rows holding it, which gain only
+    known variables; otherwise ``v`` is free and the pivots of the rows holding it are no
+    longer determined. The fix loop hides a few cells a round, so a round costs what those
+    cells touch, not a solve of the whole system (which made large sites take many minutes).
+    """
 
-        def find(v: Hashable) -> Hashable:
-            while parent.setdefault(v, v) != v:
-                parent[v] = parent[parent[v]]
-                v = parent[v]
-            return v
+    def __init__(self, relations: Iterable[Mapping[Hashable, float]]) -> None:
+        self.rows: dict[int, dict[Hashable, int]] = {}
+        self.cols: dict[Hashable, set[int]] = defaultdict(set)
+        for i, relation in enumerate(relations):
+            row = _integer_row(relation)
+            if row:
+                self.rows[i] = row
+                for v in row:
+                    self.cols[v].add(i)
+        self.pivot: dict[int, Hashable] = {}  # pivot row -> its pivot unknown
+        self.unknown: set[Hashable] = set()
+        self.determined: set[Hashable] = set()
 
-        for rel in rels:
-            vs = list(rel)
-            for v in vs[1:]:
-                ra, rb = find(vs[0]), find(v)
-                if ra != rb:
-                    parent[ra] = rb
-        components: dict[Hashable, list[dict[Hashable, float]]] = defaultdict(list)
-        for rel in rels:
-            components[find(next(iter(rel)))].append(rel)
-        for comp_rels in components.values():
-            key = frozenset(frozenset(r.items()) for r in comp_rels)  # also drops duplicate rows
-            if key in self._solved:
-                found.update(self._solved[key])
+    def add(self, variables: Iterable[Hashable]) -> None:
+        """Make ``variables`` unknown (hidden); already unknown ones are left as they are."""
+        rows, pivot = self.rows, self.pivot
+        for v in variables:
+            if v in self.unknown:
                 continue
-            variables = sorted({v for r in comp_rels for v in r}, key=repr)
-            col = {v: j for j, v in enumerate(variables)}
-            matrix = np.zeros((len(key), len(variables)))
-            for i, rel in enumerate(key):
-                for v, c in rel:
-                    matrix[i, col[v]] = c
-            # Null space of A = eigenvectors of the Gram matrix AᵀA with eigenvalue 0 (faster
-            # than an SVD of A; the entries are small integers, so the gap to 0 is wide).
-            gram = matrix.T @ matrix
-            eigenvalues, vectors = np.linalg.eigh(gram)
-            tol = max(float(eigenvalues[-1]), 1.0) * 1e-9
-            null = vectors[:, eigenvalues <= tol]
-            norms = np.linalg.norm(null, axis=1) if null.size else np.zeros(len(variables))
-            new = frozenset(v for v, norm in zip(variables, norms, strict=True) if norm < 1e-6)
-            self._solved[key] = new
-            found.update(new)
-        # merged variables share their fate; variables left in no relation are free
-        return {v for v in unknown if rep(v) in found}
+            self.unknown.add(v)
+            holders = self.cols.get(v)
+            if not holders:
+                continue  # in no relation: nothing fixes it
+            best: tuple[tuple[bool, int, int], int] | None = None
+            for j in holders:
+                if j not in pivot:
+                    key = (abs(rows[j][v]) != 1, len(rows[j]), j)  # a short row with a unit: little fill
+                    if best is None or key < best[0]:
+                        best = (key, j)
+            if best is None:  # free: the pivots of its rows are determined no more, ever
+                for j in holders:
+                    self.determined.discard(pivot[j])
+            else:
+                self._pivot(best[1], v)
+
+    def _pivot(self, p: int, v: Hashable) -> None:
+        """Make ``v`` the pivot of row ``p`` and remove it from every other row, exactly."""
+        prow, cols, rows = self.rows[p], self.cols, self.rows
+        a = prow[v]
+        for j in [j for j in cols[v] if j != p]:
+            row = rows[j]
+            b = row[v]
+            if a in (1, -1):
+                sa, sb = 1, b * a
+            else:  # row := sa·row − sb·prow stays integral and still cancels v
+                g = math.gcd(a, b)
+                sa, sb = abs(a) // g, (b // g) * (1 if a > 0 else -1)
+                for u in row:
+                    row[u] *= sa
+            for u, c in prow.items():
+                value = row.get(u, 0) - sb * c
+                if value:
+                    if u not in row:
+                        cols[u].add(j)
+                    row[u] = value
+                elif u in row:
+                    del row[u]
+                    cols[u].discard(j)
+            if not row:
+                del rows[j]  # a relation that only repeated others
+            elif sa != 1 or abs(sb) != 1:
+                content = math.gcd(*row.values())
+                if content > 1:
+                    for u in row:
+                        row[u] //= content
+        self.pivot[p] = v
+        self.determined.add(v)
 
 
 def _candidates(
     system: _System,
     index: Mapping[Hashable, list[int]],
-    var_rows: Mapping[Hashable, int],
+    members: Sequence[Sequence[tuple[Hashable, int | None, bool]]],
     suppressed: list[bool],
     var: Hashable,
     depth: int = 2,
-) -> tuple[list[tuple[int, str, bool, int]], set[Hashable]]:
+    reach: int | None = None,
+) -> tuple[set[tuple[int, str, bool, int]], set[Hashable], set[int]]:
     """Published rows near ``var`` through the relations, breadth-first: (row, relation kind,
     is the relation's total, distance), at least ``depth`` levels and further until one is
-    found; and the hidden variables passed on the way."""
+    found; the hidden variables passed on the way, ``reach`` levels deep (default one more);
+    and the relations read (the answer holds until a row in one of them is suppressed).
+
+    ``members[ri]`` lists relation ``ri``'s variables as (variable, its row, is the total).
+    The rows found do not depend on ``reach``: ``reach=depth`` finds them with less work.
+    """
     seen_vars, seen_rels = {var}, set()
-    frontier, found = [var], []
+    frontier: list[Hashable] = [var]
+    found: set[tuple[int, str, bool, int]] = set()  # a row often turns up through several relations
     distance = 0
-    reach = depth + 1  # hidden counts are collected one level further than candidates
+    reach = depth + 1 if reach is None else reach
+    kinds = system.kinds
     while frontier and (distance < reach or not found):
         distance += 1
         nxt = []
         for v in frontier:
-            for ri in index.get(v, []):
+            for ri in index.get(v, ()):
                 if ri in seen_rels:
                     continue
                 seen_rels.add(ri)
-                for other in system.relations[ri]:
-                    row_i = var_rows.get(other)
+                for other, row_i, is_total in members[ri]:
                     if row_i is not None and not suppressed[row_i]:
                         if distance <= depth or not found:
-                            found.append((row_i, system.kinds[ri], other == system.totals[ri], distance))
+                            found.add((row_i, kinds[ri], is_total, distance))
                     elif other not in seen_vars:
                         seen_vars.add(other)
                         nxt.append(other)
         frontier = nxt
-    return found, seen_vars
+    return found, seen_vars, seen_rels
 
 
 def _fix_loop(
@@ -343,6 +343,10 @@ def _fix_loop(
     ``known[var]`` says whether a variable is published. Each determined target picks the
     published row nearby that ``score(row, target_row, relation_kind, is_total, distance)``
     ranks lowest; every determined target is fixed in the same round.
+
+    Rounds are incremental, as many hide a single row: the audit only eliminates what a round
+    hid; a target's best fix is searched again only when a row of a relation the search read
+    was suppressed since; the hidden counts a fix covers are collected only for fixes chosen.
     """
     index = system.by_var()
     var_rows: dict[Hashable, int] = {}
@@ -350,41 +354,62 @@ def _fix_loop(
         for v in rel:
             if isinstance(v, tuple) and isinstance(v[0], int):
                 var_rows[v] = v[0]
+    members = [
+        [(v, var_rows.get(v), v == total) for v in rel]
+        for rel, total in zip(system.relations, system.totals, strict=True)
+    ]
+    rels_of_row: dict[int, list[int]] = defaultdict(list)
+    for ri, entries in enumerate(members):
+        for _v, row_i, _t in entries:
+            if row_i is not None:
+                rels_of_row[row_i].append(ri)
+    audit = _Audit(system.relations)
+    audit.add(sorted((v for v, k in known.items() if not k), key=repr))  # same work every run
+    best_of: dict[Hashable, tuple[tuple, int] | None] = {}  # target -> (score, row) of its best fix
+    readers: dict[int, set[Hashable]] = defaultdict(set)  # relation -> targets whose search read it
     for _round in range(10_000):
-        unknown = {v for v, k in known.items() if not k}
-        live_targets = {t for t in targets if t in unknown}
-        hit = system.determined(unknown) & live_targets
+        hit = audit.determined & targets
         if not hit:
             return
         # Best-placed fixes first; a fix also covers the hidden counts it was searched through
         # (fixing them too would hide more than needed), which are looked at again next round.
         plans = []
         for var in hit:
-            found, seen = _candidates(system, index, var_rows, suppressed, var)
-            if not found:
+            if var not in best_of:  # the rows found; the level beyond only collects hidden counts
+                found, _seen, read = _candidates(system, index, members, suppressed, var, depth=2, reach=2)
+                var_row = var_rows.get(var, -1)
+                best_of[var] = min(((score(c[0], var_row, *c[1:]), c[0]) for c in found), default=None)
+                for ri in read:
+                    readers[ri].add(var)
+            best = best_of[var]
+            if best is None:
                 targets.discard(var)  # fixed by structure alone (a zero): nothing to hide
                 continue
-            var_row = var_rows.get(var, -1)
-            ranked = [(score(c[0], var_row, c[1], c[2], c[3]), c[0]) for c in found]
-            plans.append((min(ranked), repr(var), var, seen))
+            plans.append((best, repr(var), var))
         chosen: set[int] = set()
         handled: set[Hashable] = set()
         # With few recoverable counts, only the best class of fix this round (e.g. hiding the
         # rest of a group already partly hidden): it often covers the others without touching
         # more groups. With many, all at once: fewer rounds, a little more suppression.
         best_class = min(p[0][0][:3] for p in plans) if 0 < len(plans) <= 50 else None
-        for best, _name, var, seen in sorted(plans, key=lambda p: (p[0], p[1])):
+        for best, _name, var in sorted(plans, key=lambda p: (p[0], p[1])):
             if var in handled or (best_class is not None and best[0][:3] != best_class):
                 continue
             chosen.add(best[1])
-            handled |= seen
-        for row_i in chosen:
+            handled |= _candidates(system, index, members, suppressed, var)[1]
+        hidden: list[Hashable] = []
+        for row_i in sorted(chosen):
             suppressed[row_i] = True
             rows[row_i]["suppression"] = rows[row_i].get("suppression") or "secondary"
             for kind in ("N", "D"):
                 if (row_i, kind) in known:
                     known[(row_i, kind)] = False
+                    hidden.append((row_i, kind))
             targets.add((row_i, "N"))
+            for ri in rels_of_row.get(row_i, ()):
+                for var in readers.pop(ri, ()):
+                    best_of.pop(var, None)
+        audit.add(hidden)
     raise RuntimeError("disclosure control did not converge")  # pragma: no cover
 
 
@@ -618,23 +643,27 @@ def control_indicators(
     _indicator_known(out, suppressed, known)
     targets = _indicator_targets(out, suppressed, primary)
 
+    group_keys = ("cohort", "breakdown", "breakdown_value")
+    # What the ranking reads of a row, once: it is asked millions of times on a large sample.
+    facts = [
+        (
+            r.get("breakdown") == "total",
+            tuple(r.get(k) for k in group_keys),
+            base_of(r) or 0.0,
+            str(r.get("breakdown_value")),
+        )
+        for r in out
+    ]
+    no_group = (None,) * len(group_keys)
+    kind_order = {"breakdown": 0, "family": 1, "same": 2}
+
     def score(i: int, var_i: int, kind: str, is_total: bool, distance: int) -> tuple:
         """Never a total while anything else will do; then cells of the same group as the
         recovered one (hiding its family of shares, as rule 2 does); then the nearest and
         smallest."""
-        r = out[i]
-        v = out[var_i] if var_i >= 0 else {}
-        same_group = all(r.get(k) == v.get(k) for k in ("cohort", "breakdown", "breakdown_value"))
-        order = {"breakdown": 0, "family": 1, "same": 2}.get(kind, 3)
-        return (
-            r.get("breakdown") == "total",
-            is_total,
-            not same_group,
-            distance,
-            order,
-            base_of(r) or 0.0,
-            str(r.get("breakdown_value")),
-        )
+        total_row, group, base, value = facts[i]
+        same_group = group == (facts[var_i][1] if var_i >= 0 else no_group)
+        return (total_row, is_total, not same_group, distance, kind_order.get(kind, 3), base, value)
 
     _fix_loop(system, out, suppressed, known, targets, score)
     for r, hidden in zip(out, suppressed, strict=True):
