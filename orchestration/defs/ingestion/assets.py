@@ -53,7 +53,7 @@ def _load(
     wave: str | None = None,
 ) -> dg.MaterializeResult:
     # A run over every partition (`gradtrack run`, a full backfill) loads every file, whatever its cohort.
-    cohorts = run_cohorts(context) if context.has_partition_key else None
+    cohorts: list[int] | None = run_cohorts(context)  # a key or, in a backfill run, a range of keys
     if cohorts and covers_every_cohort(cohorts):
         cohorts = None
     if cohorts:
