@@ -31,13 +31,19 @@ COHORT_MARTS = [
 
 
 def _run(
-    tmp: Path, landing: Path, warehouse: Path, *cohorts: int, **env_overrides: str
+    tmp: Path,
+    landing: Path,
+    warehouse: Path,
+    *cohorts: int,
+    reports: Path | None = None,
+    **env_overrides: str,
 ) -> subprocess.CompletedProcess:
     env = gradtrack_env(tmp)
     env["DAGSTER_HOME"] = str(tmp / "dagster_home")
     env.update(env_overrides)
-    # Reports have their own tests (tests/test_reports_*.py); here the warehouse is the subject.
-    args = [GRADTRACK, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--skip-reports"]
+    # Report pages have their own tests (tests/test_reports_*.py); here only the re-run writes a site.
+    args = [GRADTRACK, "run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    args += ["--reports", str(reports)] if reports else ["--skip-reports"]
     return subprocess.run(
         args + [a for c in cohorts for a in ("--cohort", str(c))],
         cwd=ROOT,
@@ -198,7 +204,7 @@ def backfilled(tmp_path_factory) -> dict:
     late = landing / "surveys" / "m6" / "late_2019.csv"
     biggest = max((landing / "surveys" / "m6").glob("*_2019.csv"), key=lambda p: p.stat().st_size)
     late.write_bytes(b"".join(biggest.read_bytes().splitlines(keepends=True)[:-1]))  # new content
-    second = _run(tmp, landing, warehouse, 2020)
+    second = _run(tmp, landing, warehouse, 2020, reports=tmp / "site")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     return {
         "tmp": tmp,
@@ -208,6 +214,7 @@ def backfilled(tmp_path_factory) -> dict:
         "before": before,
         "after": _fingerprints(warehouse),
         "late": late.relative_to(landing).as_posix(),
+        "site": tmp / "site",
     }
 
 
@@ -255,3 +262,17 @@ def test_instance_records_cohort_partitions_and_mart_row_counts(backfilled):
         assert recorded == con.execute("select count(*) from marts.indicators").fetchall()[0][0]
     finally:
         con.close()
+
+
+def test_a_cohort_run_writes_that_cohorts_report_site(backfilled):
+    site = backfilled["site"]
+    assert f"Reports: {site / 'index.html'}" in backfilled["second"].stdout.replace("\n", "")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "2020/index.html" in index
+    assert not (site / "2019").exists()  # the partition run rendered its own cohort only
+    schools = list((site / "2020").glob("school__*.html"))
+    assert schools and all(p.with_suffix(".md").exists() for p in schools)
+    for language in ("en", "es", "et", "it", "nl"):
+        assert list((site / "2020" / language).glob("student_summary__*.html")), language
+    assert list((site / "2020").glob("policy__*.html"))
+    assert list((site / "2020" / "exports").glob("*.xlsx"))
