@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import WAVES
-from ingestion.csvfile import FileRejected, read_records, sniff
+from ingestion.csvfile import FileRejected, records_relation, sniff
 from ingestion.db import rows
-from ingestion.loaders import SOURCES, _adapt, _cohort_expr
+from ingestion.loaders import SOURCES, _adapt, _cohort_expr, _parse
 from ingestion.validate import build_typed
 
 LANDED_SUFFIXES = (".csv", ".txt")
@@ -61,11 +61,12 @@ def file_cohorts(path: Path, display: str, source: str, wave: str | None) -> tup
         return ()
     con = duckdb.connect()  # in memory: classifying a file never touches the warehouse
     try:
-        with sniff(path, display) as sniffed:
-            read_records(con, sniffed, "arrival_text")
-            spec, canon = _adapt(source, sniffed, "arrival_text", wave)
-            con.execute(f"create temp table arrival_canon as {canon.sql}")
-            con.execute(build_typed(spec, "arrival_canon", "arrival_typed"))
+        with sniff(path, display) as sniffed:  # the same steps as loaders.load_file, in memory
+            records = records_relation(sniffed, "arrival_canon_rj", "arrival_canon_rs", parallel=False)
+            spec, canon = _adapt(source, sniffed, records, wave)
+            _parse(con, sniffed, "arrival_canon", display, canon.sql)
+            typed = build_typed(spec, "arrival_canon", "arrival_typed", distinct_source="arrival_canon_rn")
+            con.execute(typed)
             found = rows(
                 con, f"select distinct {cohort_sql} as c from arrival_typed where c is not null order by c"
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,11 +27,19 @@ from ingestion.contract import (
     WAVES,
     FileSpec,
 )
-from ingestion.csvfile import FileRejected, SniffedFile, read_records, sniff
+from ingestion.csvfile import (
+    FileRejected,
+    SniffedFile,
+    prepare,
+    read_records,
+    read_text_lines,
+    records_relation,
+    sniff,
+)
 from ingestion.db import quote_literal, rows, scalar
 from ingestion.pseudonym import PseudonymKey
-from ingestion.validate import build_typed, violation_selects
-from ingestion.warehouse import TARGETS, ensure_schema
+from ingestion.validate import Rule, build_typed, violations_sql
+from ingestion.warehouse import KEYS, TARGETS, ensure_schema
 
 SOURCES = ("register", "survey", "admin", "context")
 
@@ -79,6 +88,19 @@ def _id_norm(col: str) -> str:
     return f"nullif(upper(regexp_replace({col}, '[\\s.\\-/]', '', 'g')), '')"
 
 
+def _name_maps(good: str) -> tuple[str, str]:
+    """CTEs and joins normalising each distinct first and last name once.
+
+    Names repeat a lot (a few hundred first names per school) and accent stripping plus two regexes
+    cost about a microsecond a value. Select `fn.t` and `ln.t`; the rows must be aliased `g`.
+    """
+    ctes = ", ".join(
+        f"{m} as (select v, {_name_norm('v')} as t from (select distinct {c} as v from {good}))"
+        for m, c in (("fn", "first_name"), ("ln", "last_name"))
+    )
+    return ctes, "left join fn on fn.v = g.first_name left join ln on ln.v = g.last_name"
+
+
 def _lineage(file: str, digest: str, load_id: str) -> str:
     return (
         f"{quote_literal(file)} as _source_file, {quote_literal(digest)} as _source_hash, "
@@ -88,14 +110,19 @@ def _lineage(file: str, digest: str, load_id: str) -> str:
 
 
 def _register_checks(typed: str, file: str) -> list[str]:
-    """Duplicate graduates: within the file, and against what other files already loaded."""
+    """Duplicate graduates: within the file, and against what other files already loaded.
+
+    In-file duplicates come from a GROUP BY of the keys seen more than once, joined back to their
+    rows (a window over every row sorted the whole file).
+    """
     return [
-        f"""select _line, 'student_id', 'duplicate student_id in school '
-                   || school_code || ' (first at line ' || first_line || ')', null
-            from (select _line, upper(school_code) as school_code,
-                         min(_line) over (partition by upper(school_code), student_id) first_line
-                  from {typed} where student_id is not null and school_code is not null)
-            where _line > first_line""",
+        f"""select t._line, 'student_id', 'duplicate student_id in school '
+                   || d.school_code || ' (first at line ' || d.first_line || ')', null
+            from (select upper(school_code) as school_code, student_id, min(_line) as first_line
+                  from {typed} where student_id is not null and school_code is not null
+                  group by all having count(*) > 1) d
+            join {typed} t on upper(t.school_code) = d.school_code and t.student_id = d.student_id
+            where t._line > d.first_line""",
         f"""select t._line, 'student_id', 'student_id already in the register from '
                    || r._source_file || ' line ' || r._source_line, null
             from {typed} t join restricted.register_identifiers r
@@ -105,61 +132,89 @@ def _register_checks(typed: str, file: str) -> list[str]:
 
 
 def _survey_checks(typed: str) -> list[str]:
+    """Duplicate response ids (rows without an id count as one group, as a window partition does)."""
     return [
-        f"""select _line, 'response_id', 'duplicate response_id in the file (first at line '
-                   || first_line || ')', response_id
-            from (select _line, response_id,
-                         min(_line) over (partition by response_id) first_line from {typed})
-            where _line > first_line""",
-        f"""select _line, 'submitted_at', 'submitted_at is before started_at',
-                   strftime(submitted_at, '%Y-%m-%d %H:%M:%S')
-            from {typed} where submitted_at < started_at""",
+        f"""select t._line, 'response_id', 'duplicate response_id in the file (first at line '
+                   || d.first_line || ')', t.response_id
+            from (select response_id, min(_line) as first_line from {typed}
+                  group by response_id having count(*) > 1) d
+            join {typed} t on t.response_id is not distinct from d.response_id
+            where t._line > d.first_line""",
     ]
 
 
-def _admin_checks(typed: str, tgss: bool) -> list[str]:
-    checks = [
-        f"""select _line, 'spell_end', 'spell_end is before spell_start',
-                   strftime(spell_end, '%Y-%m-%d')
-            from {typed} where spell_end < spell_start"""
+SURVEY_RULES = [
+    Rule(
+        "submitted_at < started_at",
+        "'submitted_at'",
+        "'submitted_at is before started_at'",
+        "strftime(submitted_at, '%Y-%m-%d %H:%M:%S')",
+    )
+]
+
+
+def _admin_rules(tgss: bool) -> list[Rule]:
+    rules = [
+        Rule(
+            "spell_end < spell_start",
+            "'spell_end'",
+            "'spell_end is before spell_start'",
+            "strftime(spell_end, '%Y-%m-%d')",
+        )
     ]
     if tgss:
-        checks += [
-            f"""select _line, 'regime', 'unknown TGSS regime (expected RG or RETA)', regime
-                from {typed} where upper(regime) not in ('RG', 'RETA')""",
-            f"""select _line, 'contract_key',
-                       'unknown SEPE contract key (expected 1xx-5xx, three digits)', contract_key
-                from {typed}
-                where upper(regime) = 'RG'
-                  and (contract_key is null or not regexp_full_match(contract_key, '[1-5][0-9]{{2}}'))""",
+        rules += [
+            Rule(
+                "upper(regime) not in ('RG', 'RETA')",
+                "'regime'",
+                "'unknown TGSS regime (expected RG or RETA)'",
+                "regime",
+            ),
+            Rule(
+                "upper(regime) = 'RG' and (contract_key is null "
+                "or not regexp_full_match(contract_key, '[1-5][0-9]{2}'))",
+                "'contract_key'",
+                "'unknown SEPE contract key (expected 1xx-5xx, three digits)'",
+                "contract_key",
+            ),
         ]
-    return checks
+    return rules
 
 
-def _insert_register(con, typed: str, ok: str, lin: str) -> None:
+def _insert_register(con, good: str, lin: str, t: str) -> int:
+    """Both register tables; each HMAC is computed once per row (the key goes to both tables)."""
     con.execute(f"""
+        create or replace temp table {t}_keys as
+        select _line,
+               pseudonym('graduate', upper(school_code) || '|' || student_id) as graduate_key,
+               pseudonym('person', {_id_norm("national_id")}) as person_key
+        from {good}""")
+    n = _count(
+        con,
+        f"""
         insert into raw.register by name
-        select pseudonym('graduate', upper(school_code) || '|' || student_id) as graduate_key,
-               pseudonym('person', {_id_norm("national_id")}) as person_key,
+        select k.graduate_key, k.person_key,
                upper(school_code) as school_code, school_name, upper(country) as country,
                upper(region) as region, sex, qualification_code, qualification_name,
                eqf_level::integer as eqf_level, professional_family, sector_group, cohort,
                graduation_date, language, year(birth_date) as birth_year, {lin}
-        from {typed} where {ok}""")
+        from {good} g join {t}_keys k using (_line)""",
+    )
+    names, name_joins = _name_maps(good)
     con.execute(f"""
         insert into restricted.register_identifiers by name
-        select pseudonym('graduate', upper(school_code) || '|' || student_id) as graduate_key,
+        with {names}
+        select k.graduate_key,
                upper(school_code) as school_code, cohort, student_id,
                {_id_norm("national_id")} as national_id, token,
-               first_name, last_name,
-               {_name_norm("first_name")} as first_name_norm,
-               {_name_norm("last_name")} as last_name_norm, birth_date,
+               first_name, last_name, fn.t as first_name_norm, ln.t as last_name_norm, birth_date,
                nullif(lower(trim(email)), '') as email_norm,
                nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '') as phone_norm, {lin}
-        from {typed} where {ok}""")
+        from {good} g join {t}_keys k using (_line) {name_joins}""")
+    return n
 
 
-def _insert_survey(con, typed: str, ok: str, lin: str, wave: str, file: str) -> None:
+def _insert_survey(con, good: str, lin: str, wave: str, file: str) -> int:
     key = f"md5({quote_literal(wave + '|' + file + '|')} || response_id)"
     items = [
         c.name
@@ -180,7 +235,9 @@ def _insert_survey(con, typed: str, ok: str, lin: str, wave: str, file: str) -> 
             "email",
         )
     ]
-    con.execute(f"""
+    n = _count(
+        con,
+        f"""
         insert into raw.survey_{wave} by name
         select {key} as response_key, {quote_literal(wave)} as wave, response_id,
                upper(school_code) as school_code, started_at, submitted_at,
@@ -188,19 +245,24 @@ def _insert_survey(con, typed: str, ok: str, lin: str, wave: str, file: str) -> 
                case when submitted_at is not null and started_at is not null
                     then epoch(submitted_at - started_at) / 60.0 end as minutes_to_complete,
                language, {", ".join(items)}, {lin}
-        from {typed} where {ok}""")
+        from {good}""",
+    )
+    names, name_joins = _name_maps(good)
     con.execute(f"""
         insert into restricted.survey_identifiers by name
+        with {names}
         select {key} as response_key, {quote_literal(wave)} as wave,
                upper(school_code) as school_code, trim(token) as token, student_id,
                {_id_norm("national_id")} as national_id,
-               {_name_norm("first_name")} as first_name_norm,
-               {_name_norm("last_name")} as last_name_norm, birth_date,
+               fn.t as first_name_norm, ln.t as last_name_norm, birth_date,
                nullif(lower(trim(email)), '') as email_norm, {lin}
-        from {typed} where {ok}""")
+        from {good} g {name_joins}""")
+    return n
 
 
-def _insert_admin(con, typed: str, ok: str, lin: str, file: str, tgss: bool) -> None:
+def _insert_admin(con, good: str, lin: str, file: str, tgss: bool) -> int:
+    """Employment spells. Pseudonyms are computed once per distinct identifier and joined back:
+    a person has several spells and an employer many."""
     if tgss:
         # SEPE keys: 1xx-3xx permanent, 4xx-5xx temporary; the training contracts (420/520
         # prácticas, 421/521 formación y aprendizaje) are the contract's `apprenticeship`.
@@ -215,23 +277,37 @@ def _insert_admin(con, typed: str, ok: str, lin: str, file: str, tgss: bool) -> 
     else:
         contract, source_code = "contract_type", "null"
         part_time = "coalesce(part_time_pct, 100) < 100"
-    con.execute(f"""
+    person, employer = _id_norm("national_id"), "nullif(trim(employer_id), '')"
+    return _count(
+        con,
+        f"""
         insert into raw.employment_spells by name
+        with g as (select *, {person} as _person, {employer} as _employer from {good}),
+             p as (select v, pseudonym('person', v) as k from (select distinct _person as v from g)),
+             e as (select v, pseudonym('employer', v) as k from (select distinct _employer as v from g))
         select md5({quote_literal(file + "|")} || _line) as spell_key,
-               pseudonym('person', {_id_norm("national_id")}) as person_key,
-               pseudonym('employer', nullif(trim(employer_id), '')) as employer_key,
+               p.k as person_key, e.k as employer_key,
                spell_start, spell_end, {contract} as contract_type,
                {source_code} as source_contract_code, part_time_pct,
                {part_time} as is_part_time, nace_section, monthly_earnings,
                lower(source) as source, extracted_on, {lin}
-        from {typed} where {ok}""")
+        from g left join p on p.v = g._person left join e on e.v = g._employer""",
+    )
 
 
-def _insert_context(con, typed: str, ok: str, lin: str) -> None:
-    con.execute(f"""
+def _insert_context(con, good: str, lin: str) -> int:
+    return _count(
+        con,
+        f"""
         insert into raw.context_indicators by name
         select upper(region) as region, year, indicator, value, source, {lin}
-        from {typed} where {ok}""")
+        from {good}""",
+    )
+
+
+def _count(con, sql: str) -> int:
+    """Run an INSERT and return the number of rows it wrote."""
+    return int(rows(con, sql)[0][0])
 
 
 # --- one file -----------------------------------------------------------------------------------
@@ -285,18 +361,19 @@ def load_file(
     *,
     wave: str | None = None,
     cohorts: Sequence[int] | None = None,
+    prepared: Future[SniffedFile] | None = None,
 ) -> FileReport:
     """Load one file in one transaction. Raises FileRejected when the file as a whole is unreadable.
 
     With `cohorts`, a register or survey file none of whose rows belong to those cohorts is left
     for its own cohort's run (status `other_cohort`, nothing logged); a file that has rows of a
-    requested cohort is loaded whole.
+    requested cohort is loaded whole. `prepared` is `csvfile.prepare` of this file already started.
     """
     load_id = str(uuid.uuid4())
     report = FileReport(source=source, file=display, status="failed", wave=wave, load_id=load_id)
     started = scalar(con, "select current_localtimestamp()")
     try:
-        with sniff(path, display) as sniffed:
+        with sniff(path, display, prepared) as sniffed:
             report.encoding, report.delimiter = sniffed.encoding, sniffed.delimiter
             done = rows(
                 con,
@@ -309,15 +386,17 @@ def load_file(
                 _log(con, report, sniffed.content_hash, started)
                 return report
             t = "gt_file"
+            ordered = scalar(con, "select current_setting('preserve_insertion_order')")
+            records = records_relation(sniffed, f"{t}_canon_rj", f"{t}_canon_rs", parallel=bool(ordered))
             try:
-                accepted, rejects = read_records(con, sniffed, f"{t}_text")
-            except duckdb.Error as exc:
-                msg = str(exc).splitlines()[0]
-                raise FileRejected(display, f"could not be parsed as CSV: {msg}") from exc
-            spec, canon = _adapt(source, sniffed, f"{t}_text", wave)
+                spec, canon = _adapt(source, sniffed, records, wave)
+            except FileRejected:
+                _parse(con, sniffed, f"{t}_check", display)  # a parse error is reported first
+                raise
+            # Parse, trim and rename in one pass (the adapter's SELECT runs over the parser).
+            accepted, rejects = _parse(con, sniffed, f"{t}_canon", display, canon.sql)
             report.adapter = canon.adapter
-            con.execute(f"create or replace temp table {t}_canon as {canon.sql}")
-            con.execute(build_typed(spec, f"{t}_canon", f"{t}_typed"))
+            con.execute(build_typed(spec, f"{t}_canon", f"{t}_typed", distinct_source=f"{t}_canon_rn"))
             typed = f"{t}_typed"
             cohort_sql = _cohort_expr(source, wave)
             if cohort_sql:
@@ -330,38 +409,43 @@ def load_file(
                     report.status = "other_cohort"
                     report.message = f"rows of cohort(s) {list(report.cohorts)}"
                     return report
-            checks = violation_selects(spec, typed)
+            rules: list[Rule] = []
+            checks: list[str] = []
             if source == "register":
-                checks += _register_checks(typed, display)
+                checks = _register_checks(typed, display)
             elif source == "survey":
-                checks += _survey_checks(typed)
+                rules, checks = SURVEY_RULES, _survey_checks(typed)
             elif source == "admin":
-                checks += _admin_checks(typed, canon.adapter == "es_tgss")
+                rules = _admin_rules(canon.adapter == "es_tgss")
+            flag_rows, rule_selects = violations_sql(spec, rules, typed, f"{t}_canon_rn", f"{t}_flagged")
+            con.execute(flag_rows)
+            con.execute(f"drop view {t}_canon")
+            con.execute(f"drop table {t}_canon_rn")
             con.execute(
                 f"create or replace temp table {t}_bad (line bigint, column_name varchar, "
                 "reason varchar, value varchar)"
             )
-            con.execute(f"insert into {t}_bad " + " union all ".join(checks))
+            con.execute(f"insert into {t}_bad " + " union all ".join(rule_selects + checks))
             bad_lines = scalar(con, f"select count(distinct line) from {t}_bad")
-            ok = f"_line not in (select line from {t}_bad)"
+            if bad_lines:
+                read_text_lines(con, sniffed, f"{t}_text", f"{t}_canon_lines", f"select line from {t}_bad")
+            good = f"(select * from {typed} anti join {t}_bad b on b.line = {typed}._line)"
             lin = _lineage(display, sniffed.content_hash, load_id)
 
             con.execute("begin transaction")
             try:
                 _supersede(con, source, wave, display, sniffed.content_hash)
                 if source == "register":
-                    _insert_register(con, typed, ok, lin)
+                    loaded = _insert_register(con, good, lin, t)
                 elif source == "survey":
-                    _insert_survey(con, typed, ok, lin, wave or "", display)
+                    loaded = _insert_survey(con, good, lin, wave or "", display)
                 elif source == "admin":
-                    _insert_admin(con, typed, ok, lin, display, canon.adapter == "es_tgss")
+                    loaded = _insert_admin(con, good, lin, display, canon.adapter == "es_tgss")
                 else:
-                    _insert_context(con, typed, ok, lin)
-                _quarantine(con, report, t, rejects, source)
-                loaded = sum(
-                    scalar(con, f"select count(*) from {tbl} where _load_id = ?", [load_id])
-                    for tbl in TARGETS[_target_key(source, wave)][:1]
-                )
+                    loaded = _insert_context(con, good, lin)
+                for table, key in KEYS.get(_target_key(source, wave), ()):
+                    _check_unique(con, table, key, load_id)
+                _quarantine(con, report, t, rejects, source, bad_lines > 0)
                 report.rows_read = accepted + len({r["pos"] for r in rejects})
                 report.rows_loaded = loaded
                 report.rows_quarantined = bad_lines + len({r["pos"] for r in rejects})
@@ -384,6 +468,26 @@ def load_file(
         raise
 
 
+def _check_unique(con, table: str, key: str, load_id: str) -> None:
+    """Refuse keys this load wrote twice or found already there, as a primary key would.
+
+    The tables carry no primary-key index (maintaining it dominated loading at a million rows);
+    this semi-join of the load's keys against the table does the same check per file.
+    """
+    dup = rows(
+        con,
+        f"""select {key} from {table}
+            where {key} in (select {key} from {table} where _load_id = ?)
+            group by {key} having count(*) > 1 limit 1""",
+        [load_id],
+    )
+    if dup:
+        raise duckdb.ConstraintException(
+            f'Constraint Error: PRIMARY KEY or UNIQUE constraint violation: duplicate key "{dup[0][0]}" '
+            f"({table}.{key})"
+        )
+
+
 def _supersede(con, source: str, wave: str | None, file: str, digest: str) -> None:
     """A file re-sent under the same name with new content replaces its earlier version."""
     prior = rows(
@@ -403,17 +507,29 @@ def _supersede(con, source: str, wave: str | None, file: str, digest: str) -> No
     )
 
 
-def _quarantine(con, report: FileReport, t: str, rejects: list[dict], source: str) -> None:
+def _parse(
+    con: duckdb.DuckDBPyConnection, sniffed: SniffedFile, table: str, display: str, select: str | None = None
+) -> tuple[int, list[dict]]:
+    """read_records, with DuckDB's parse errors turned into a rejection of the whole file."""
+    try:
+        return read_records(con, sniffed, table, select)
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise FileRejected(display, f"could not be parsed as CSV: {msg}") from exc
+
+
+def _quarantine(con, report: FileReport, t: str, rejects: list[dict], source: str, has_bad: bool) -> None:
     meta = f"{quote_literal(report.load_id)}, {quote_literal(source)}, {quote_literal(report.file)}"
     con.execute(f"""
         insert into audit.quarantine
         select {meta}, line, column_name, reason, value, current_localtimestamp()
         from {t}_bad order by line, column_name""")
-    con.execute(f"""
-        insert into restricted.quarantine_records
-        select {quote_literal(report.load_id)}, {quote_literal(report.file)}, t._line,
-               to_json(t)::varchar
-        from {t}_text t where t._line in (select line from {t}_bad)""")
+    if has_bad:
+        con.execute(f"""
+            insert into restricted.quarantine_records
+            select {quote_literal(report.load_id)}, {quote_literal(report.file)}, t._line,
+                   to_json(t)::varchar
+            from {t}_text t where t._line in (select line from {t}_bad)""")
     for r in rejects:
         con.execute(
             "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, null, current_localtimestamp())",
@@ -482,13 +598,22 @@ def load_source(
     ensure_schema(con)
     key.install(con)
     reports: list[FileReport] = []
-    for path, display in landing_files(landing, source, wave):
-        try:
-            reports.append(load_file(con, path, display, source, wave=wave, cohorts=cohorts))
-        except FileRejected as exc:
-            reports.append(
-                FileReport(source=source, file=display, status="failed", wave=wave, message=exc.problem)
-            )
+    files = landing_files(landing, source, wave)
+    # Reading, hashing, decoding and line-scanning a file is Python work: it runs for the next file
+    # in a background thread while DuckDB loads the current one (DuckDB releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradtrack-prepare") as pool:
+        following = pool.submit(prepare, *files[0]) if files else None
+        for i, (path, display) in enumerate(files):
+            current = following
+            following = pool.submit(prepare, *files[i + 1]) if i + 1 < len(files) else None
+            try:
+                reports.append(
+                    load_file(con, path, display, source, wave=wave, cohorts=cohorts, prepared=current)
+                )
+            except FileRejected as exc:
+                reports.append(
+                    FileReport(source=source, file=display, status="failed", wave=wave, message=exc.problem)
+                )
     if raise_on_failure and any(r.status == "failed" for r in reports):
         raise LoadError(reports)
     return reports

@@ -17,7 +17,7 @@ LINEAGE = """
 """
 
 SURVEY_COLUMNS = """
-    response_key varchar primary key,
+    response_key varchar not null,
     wave varchar not null,
     response_id varchar not null,
     school_code varchar,
@@ -55,7 +55,7 @@ DDL = [
     "create schema if not exists restricted",
     "create schema if not exists audit",
     f"""create table if not exists raw.register (
-        graduate_key varchar primary key,
+        graduate_key varchar not null,
         person_key varchar,
         school_code varchar not null,
         school_name varchar,
@@ -77,7 +77,7 @@ DDL = [
         for wave in ("pre_graduation", "m6", "m18")
     ],
     f"""create table if not exists raw.employment_spells (
-        spell_key varchar primary key,
+        spell_key varchar not null,
         person_key varchar not null,
         employer_key varchar,
         spell_start date not null,
@@ -99,7 +99,7 @@ DDL = [
         source varchar,
         {LINEAGE})""",
     f"""create table if not exists restricted.register_identifiers (
-        graduate_key varchar primary key,
+        graduate_key varchar not null,
         school_code varchar not null,
         cohort integer not null,
         student_id varchar not null,
@@ -114,7 +114,7 @@ DDL = [
         phone_norm varchar,
         {LINEAGE})""",
     f"""create table if not exists restricted.survey_identifiers (
-        response_key varchar primary key,
+        response_key varchar not null,
         wave varchar not null,
         school_code varchar,
         token varchar,
@@ -165,6 +165,20 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "survey_m18": ("raw.survey_m18", "restricted.survey_identifiers"),
     "admin": ("raw.employment_spells",),
     "context": ("raw.context_indicators",),
+}
+
+# Keys that must be unique, checked by the loader per file (see loaders._check_unique) instead of a
+# PRIMARY KEY: maintaining ART indexes on millions of rows dominated the load time.
+KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "register": (("raw.register", "graduate_key"), ("restricted.register_identifiers", "graduate_key")),
+    **{
+        f"survey_{wave}": (
+            (f"raw.survey_{wave}", "response_key"),
+            ("restricted.survey_identifiers", "response_key"),
+        )
+        for wave in ("pre_graduation", "m6", "m18")
+    },
+    "admin": (("raw.employment_spells", "spell_key"),),
 }
 
 

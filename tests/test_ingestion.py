@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
-from ingestion.db import rows, scalar
+from ingestion.db import quote_literal, rows, scalar
 from ingestion.loaders import LoadError, load_source
+from ingestion.validate import DATE_FORMATS, TIMESTAMP_FORMATS, parse_first
 from tests.conftest import register_rows
 
 ANA = (
@@ -338,3 +340,99 @@ def test_cohort_filter_loads_only_files_of_requested_cohorts(landing, warehouse,
         "loaded",
         "skipped_duplicate",
     ]
+
+
+def test_value_errors_keep_the_raw_record_with_its_physical_line(landing, load, warehouse):
+    text = register_rows(
+        ANA.replace("CIPF La Laboral", '"CIPF La\nLaboral"'),  # lines 2-3
+        LUIS.replace(";M;", "; Q ;"),  # line 4: unknown code, kept as sent (untrimmed)
+    )
+    (r,) = load(landing({"register/es.csv": text}))
+    assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
+    assert _quarantine(warehouse, "register/es.csv") == [
+        (4, "sex", "unknown code (expected one of: F, M, X)", "Q")
+    ]
+    ((line, record),) = rows(warehouse, "select line, record from restricted.quarantine_records")
+    assert line == 4 and '"sex":" Q "' in record and '"_line":4' in record
+
+
+def test_duplicate_response_ids_and_missing_ids_are_quarantined(landing, load, warehouse):
+    text = (
+        "response_id,started_at,submitted_at,student_id\n"
+        "r1,2020-01-10 10:00,,S1\n"
+        ",2020-01-10 10:00,,S2\n"
+        "r1,2020-01-10 10:00,,S3\n"
+        ",2020-01-10 10:00,,S4\n"
+        "r2,2020-01-10 10:00,,S5\n"
+    )
+    (r,) = load(landing({"surveys/m6/a.csv": text}))
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 3)
+    # Rows without an id count as one group: the second one is also a duplicate of the first.
+    assert sorted(_quarantine(warehouse, "surveys/m6/a.csv"), key=lambda x: (x[0], x[2])) == [
+        (3, "response_id", "required value missing", None),
+        (4, "response_id", "duplicate response_id in the file (first at line 2)", "r1"),
+        (5, "response_id", "duplicate response_id in the file (first at line 3)", None),
+        (5, "response_id", "required value missing", None),
+    ]
+
+
+def test_keys_stay_unique_without_an_index(landing, warehouse, key):
+    # 'ES-A|X' + '1' and 'ES-A' + 'X|1' are different graduates with the same key input.
+    a = ANA.replace("S1;ES-LAB", "1;ES-A|X")
+    b = LUIS.replace("S2;ES-LAB", "X|1;ES-A")
+    root = landing({"register/es.csv": register_rows(a, b)})
+    with pytest.raises(duckdb.ConstraintException, match="duplicate key"):
+        load_source(warehouse, root, "register", key)
+    assert scalar(warehouse, "select count(*) from raw.register") == 0
+    assert scalar(warehouse, "select count(*) from audit.load_log") == 0
+
+
+@pytest.mark.parametrize("kind", ["date", "timestamp"])
+def test_date_parsing_skips_formats_without_changing_results(kind):
+    values = [
+        "2020-01-10",
+        "10/01/2020",
+        "2020/01/10",
+        "10-01-2020",
+        "10.01.2020",
+        "2020-01-10 10:00:00",
+        "10/01/2020 10:00",
+        "2020-01-10T10:00:00Z",
+        "2020-01-10T10:00",
+        "2020-01-10 10:00",
+        "10/01/2020 10:00:00",
+        " 2020-01-10",
+        "2020-01-10 ",
+        "1/2/2020",
+        "2020-1-2",
+        "31/02/2019",
+        "2020-01-10T10:00:00+01:00",
+        "10/01/20",
+        "x",
+        "",
+        "2020--01-10",
+        "10//01/2020",
+        "2020-01-10t10:00",
+    ]
+    formats = DATE_FORMATS if kind == "date" else TIMESTAMP_FORMATS
+    con = duckdb.connect()
+    old = f"try_strptime(v, [{', '.join(quote_literal(f) for f in formats)}])"
+    got = con.execute(
+        f"select list({old} is not distinct from {parse_first('v', formats)}), count({old}) "
+        "from unnest($1::varchar[]) t(v)",
+        [values],
+    ).fetchall()
+    assert all(got[0][0]) and got[0][1] >= 8
+
+
+def test_line_numbers_hold_when_the_connection_does_not_preserve_order(landing, warehouse, key):
+    warehouse.execute("set preserve_insertion_order = false")
+    text = register_rows(ANA, "", LUIS.replace(";M;", ";Q;"), LUIS.replace("S2;", "S3;"))
+    load_source(warehouse, landing({"register/es.csv": text}), "register", key)
+    assert rows(
+        warehouse, "select student_id, _source_line from restricted.register_identifiers order by 2"
+    ) == [
+        ("S1", 2),
+        ("S3", 5),
+    ]
+    assert [q[0] for q in _quarantine(warehouse, "register/es.csv")] == [4]
