@@ -17,10 +17,8 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import WAVES
-from ingestion.csvfile import FileRejected, records_relation, sniff
-from ingestion.db import rows
-from ingestion.loaders import SOURCES, _adapt, _cohort_expr, _parse
-from ingestion.validate import build_typed
+from ingestion.csvfile import FileRejected
+from ingestion.loaders import SOURCES, file_cohorts
 
 LANDED_SUFFIXES = (".csv", ".txt")
 # A file younger than this may still be being written (a copy in progress): wait for the next tick.
@@ -52,27 +50,6 @@ def place(relative: str) -> tuple[str, str | None] | None:
 def signature(path: Path) -> str:
     stat = path.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def file_cohorts(path: Path, display: str, source: str, wave: str | None) -> tuple[int, ...]:
-    """The cohorts of a register or survey file's rows, read with the loader's own parsing."""
-    cohort_sql = _cohort_expr(source, wave)
-    if cohort_sql is None:
-        return ()
-    con = duckdb.connect()  # in memory: classifying a file never touches the warehouse
-    try:
-        with sniff(path, display) as sniffed:  # the same steps as loaders.load_file, in memory
-            records = records_relation(sniffed, "arrival_canon_rj", "arrival_canon_rs", parallel=False)
-            spec, canon = _adapt(source, sniffed, records, wave)
-            _parse(con, sniffed, "arrival_canon", display, canon.sql)
-            typed = build_typed(spec, "arrival_canon", "arrival_typed", distinct_source="arrival_canon_rn")
-            con.execute(typed)
-            found = rows(
-                con, f"select distinct {cohort_sql} as c from arrival_typed where c is not null order by c"
-            )
-    finally:
-        con.close()
-    return tuple(int(r[0]) for r in found)
 
 
 def new_arrivals(

@@ -353,6 +353,47 @@ def _target_key(source: str, wave: str | None) -> str:
     return f"survey_{wave}" if source == "survey" else source
 
 
+def _read_typed(
+    con: duckdb.DuckDBPyConnection,
+    sniffed: SniffedFile,
+    source: str,
+    wave: str | None,
+    t: str,
+    parallel: bool,
+) -> tuple[FileSpec, Canonical, int, list[dict]]:
+    """Parse, adapt and type a sniffed file into temp `<t>_typed`: (spec, adapter, accepted, rejects)."""
+    records = records_relation(sniffed, f"{t}_canon_rj", f"{t}_canon_rs", parallel=parallel)
+    try:
+        spec, canon = _adapt(source, sniffed, records, wave)
+    except FileRejected:
+        _parse(con, sniffed, f"{t}_check", sniffed.display)  # a parse error is reported first
+        raise
+    # Parse, trim and rename in one pass (the adapter's SELECT runs over the parser).
+    accepted, rejects = _parse(con, sniffed, f"{t}_canon", sniffed.display, canon.sql)
+    con.execute(build_typed(spec, f"{t}_canon", f"{t}_typed", distinct_source=f"{t}_canon_rn"))
+    return spec, canon, accepted, rejects
+
+
+def _cohorts_of(con: duckdb.DuckDBPyConnection, typed: str, source: str, wave: str | None) -> tuple[int, ...]:
+    cohort_sql = _cohort_expr(source, wave)
+    found = rows(con, f"select distinct {cohort_sql} as c from {typed} where c is not null order by c")
+    return tuple(int(r[0]) for r in found)
+
+
+def file_cohorts(path: Path, display: str, source: str, wave: str | None) -> tuple[int, ...]:
+    """The cohorts of a register or survey file's rows, read exactly as `load_file` reads them but in
+    an in-memory database (the landing sensor's probe; nothing is written anywhere)."""
+    if _cohort_expr(source, wave) is None:
+        return ()
+    con = duckdb.connect()
+    try:
+        with sniff(path, display) as sniffed:
+            _read_typed(con, sniffed, source, wave, "probe", parallel=False)
+            return _cohorts_of(con, "probe_typed", source, wave)
+    finally:
+        con.close()
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -387,24 +428,11 @@ def load_file(
                 return report
             t = "gt_file"
             ordered = scalar(con, "select current_setting('preserve_insertion_order')")
-            records = records_relation(sniffed, f"{t}_canon_rj", f"{t}_canon_rs", parallel=bool(ordered))
-            try:
-                spec, canon = _adapt(source, sniffed, records, wave)
-            except FileRejected:
-                _parse(con, sniffed, f"{t}_check", display)  # a parse error is reported first
-                raise
-            # Parse, trim and rename in one pass (the adapter's SELECT runs over the parser).
-            accepted, rejects = _parse(con, sniffed, f"{t}_canon", display, canon.sql)
+            spec, canon, accepted, rejects = _read_typed(con, sniffed, source, wave, t, bool(ordered))
             report.adapter = canon.adapter
-            con.execute(build_typed(spec, f"{t}_canon", f"{t}_typed", distinct_source=f"{t}_canon_rn"))
             typed = f"{t}_typed"
-            cohort_sql = _cohort_expr(source, wave)
-            if cohort_sql:
-                found = rows(
-                    con,
-                    f"select distinct {cohort_sql} as c from {typed} where c is not null order by c",
-                )
-                report.cohorts = tuple(int(r[0]) for r in found)
+            if _cohort_expr(source, wave):
+                report.cohorts = _cohorts_of(con, typed, source, wave)
                 if cohorts is not None and not set(report.cohorts) & set(cohorts):
                     report.status = "other_cohort"
                     report.message = f"rows of cohort(s) {list(report.cohorts)}"
