@@ -64,9 +64,20 @@ def main() -> None:
     }
     con.close()
     env = dict(os.environ, GRADTRACK_WAREHOUSE=str(warehouse), GRADTRACK_DBT_TARGET="prod")
-    dbt = [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-           "--target-path", str(args.workdir / "target"), "--log-path", str(args.workdir / "logs"),
-           "--exclude", "resource_type:unit_test"]
+    dbt = [
+        str(BIN / "dbt"),
+        "build",
+        "--project-dir",
+        "dbt_project",
+        "--profiles-dir",
+        "dbt_project",
+        "--target-path",
+        str(args.workdir / "target"),
+        "--log-path",
+        str(args.workdir / "logs"),
+        "--exclude",
+        "resource_type:unit_test",
+    ]
 
     def build() -> None:
         proc = subprocess.run(dbt, cwd=ROOT, env=env, capture_output=True, text=True)
