@@ -51,6 +51,8 @@ def test_dbt_builds_the_run_cohorts_incrementally_and_everything_from_scratch():
     full = dbt_build_args(every, full_refresh=False, threshold=7)
     assert "--full-refresh" in full and json.loads(full[2]) == {"suppression_threshold": 7, "cohorts": []}
     assert "--full-refresh" in dbt_build_args([2020], full_refresh=True, threshold=5)
+    # Unit tests run in `make test` (test_dbt_unit_tests.py), not in a production run.
+    assert one[one.index("--exclude") + 1] == "resource_type:unit_test"
 
 
 def test_cohort_shaped_assets_are_partitioned_and_spanning_inputs_are_not(defs):

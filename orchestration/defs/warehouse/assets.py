@@ -69,10 +69,21 @@ class DbtBuildConfig(dg.Config):
 
 
 def dbt_build_args(cohorts: list[int], full_refresh: bool, threshold: int) -> list[str]:
-    """The `dbt build` command line of a run over these cohorts."""
+    """The `dbt build` command line of a run over these cohorts.
+
+    dbt unit tests check the models' logic on fixed inputs, not the data: they belong to `make test`
+    (tests/test_dbt_unit_tests.py), not to every yearly run, where they cost minutes.
+    """
     full = full_refresh or covers_every_cohort(cohorts)
     variables = {"suppression_threshold": threshold, "cohorts": [] if full else sorted(cohorts)}
-    return ["build", "--vars", json.dumps(variables), *(["--full-refresh"] if full else [])]
+    return [
+        "build",
+        "--vars",
+        json.dumps(variables),
+        "--exclude",
+        "resource_type:unit_test",
+        *(["--full-refresh"] if full else []),
+    ]
 
 
 @dbt_assets(
@@ -84,7 +95,7 @@ def dbt_build_args(cohorts: list[int], full_refresh: bool, threshold: int) -> li
     pool=WAREHOUSE_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """`dbt build` of the run's cohorts: models, seeds, unit and data tests, streamed as Dagster events.
+    """`dbt build` of the run's cohorts: models, seeds and data tests, streamed as Dagster events.
 
     Row counts of tables are fetched after dbt has closed the DuckDB file (dagster-dbt waits for
     DuckDB's single writer), so every mart reports `dagster/row_count`.
