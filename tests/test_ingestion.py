@@ -266,7 +266,9 @@ def test_limesurvey_export_with_mapping(landing, load, warehouse):
         }
     )
     (r,) = load(root)
-    assert (r.adapter, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("limesurvey", 3, 2, 1)
+    # Line 4's unknown answer A9 is an optional item: that cell is NULL and quarantined, the row loads.
+    assert (r.adapter, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("limesurvey", 3, 3, 0)
+    assert r.cells_quarantined == 1
     assert "lastpage" in r.message  # unmapped LimeSurvey columns are named in the log
     got = rows(
         warehouse,
@@ -276,12 +278,18 @@ def test_limesurvey_export_with_mapping(landing, load, warehouse):
     assert got == [
         ("11", "IT-COMETA", "work", "teamwork", True, 7.0, "it"),
         ("12", "IT-COMETA", "further_studies", "problem_solving", False, None, "it"),
+        ("13", "IT-COMETA", None, "problem_solving;teamwork", True, 5.0, "it"),
     ]
     assert rows(warehouse, "select token from restricted.survey_identifiers order by 1") == [
         ("tok11",),
         ("tok12",),
+        ("tok13",),
     ]
-    assert _quarantine(warehouse, "surveys/m6/it_cometa.csv")[0][:2] == (4, "current_status")
+    assert rows(
+        warehouse,
+        "select line, column_name, source_header, value, row_kept from audit.quarantine where file = ?",
+        ["surveys/m6/it_cometa.csv"],
+    ) == [(4, "current_status", "Q01", "A9", True)]
 
 
 def test_mapping_for_another_wave_is_refused(landing, warehouse, key):
@@ -303,10 +311,13 @@ def test_survey_multichoice_and_timestamps(landing, load, warehouse):
         "c;10/01/2020 10:00;;S3;ES-LAB;teamwork;flying\n"
     )
     (r,) = load(landing({"surveys/m6/es.csv": text}))
-    assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
-    assert rows(warehouse, "select relevant_skills, minutes_to_complete from raw.survey_m6") == [
-        ("teamwork;technical", 5.0)
-    ]
+    # b breaks a row rule (submitted before started): rejected; c's unknown code only nulls its cell.
+    assert (r.rows_loaded, r.rows_quarantined, r.cells_quarantined) == (2, 1, 1)
+    assert rows(
+        warehouse,
+        "select response_id, relevant_skills, current_status, minutes_to_complete "
+        "from raw.survey_m6 order by 1",
+    ) == [("a", "teamwork;technical", "work", 5.0), ("c", "teamwork", None, None)]
     reasons = {(x[0], x[1]) for x in _quarantine(warehouse, "surveys/m6/es.csv")}
     assert reasons == {(3, "submitted_at"), (4, "current_status")}
 
