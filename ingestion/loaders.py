@@ -3,7 +3,8 @@
 For each file: sniff encoding/delimiter, parse with DuckDB, adapt to canonical columns, validate,
 then in one transaction write the good rows (pseudonymised) to `raw`, the identifiers linkage needs
 to `restricted`, the bad rows to `audit.quarantine`, and a row to `audit.load_log`. A file that
-cannot be read at all raises `FileRejected` and leaves nothing behind but its failed log row.
+cannot be read at all raises `FileRejected` and leaves nothing behind but its `rejected` log row;
+`load_source` then goes on with the other files.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ingestion.csvfile import (
     records_relation,
     sniff,
 )
-from ingestion.db import quote_literal, rows, scalar
+from ingestion.db import quote_ident, quote_literal, rows, scalar
 from ingestion.pseudonym import PseudonymKey
 from ingestion.validate import Rule, build_typed, violations_sql
 from ingestion.warehouse import KEYS, TARGETS, ensure_schema
@@ -50,7 +51,7 @@ class FileReport:
 
     source: str
     file: str
-    status: str  # loaded | skipped_duplicate | failed
+    status: str  # loaded | skipped_duplicate | rejected | other_cohort (not logged)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -71,7 +72,7 @@ class LoadError(RuntimeError):
     """One or more landing files could not be read; the others were loaded."""
 
     def __init__(self, reports: list[FileReport]) -> None:
-        failed = [r for r in reports if r.status == "failed"]
+        failed = [r for r in reports if r.status == "rejected"]
         super().__init__("Could not load: " + "; ".join(f"{r.file}: {r.message}" for r in failed))
         self.reports = reports
 
@@ -144,13 +145,43 @@ def _survey_checks(typed: str) -> list[str]:
     ]
 
 
+# The input checks of orchestration/defs/quality (GX) enforced here per row, so that one school's bad
+# values are held back at load time (the row, or only the cell) instead of failing the check, and
+# with it every school's build. The GX suites stay as a backstop over the loaded tables.
+EARLIEST_SURVEY = "2000-01-01"
+REGISTER_RULES = [
+    Rule(
+        "year(graduation_date) - cohort not in (0, 1)",
+        "'graduation_date'",
+        "'graduation_date is not in the cohort year or the next'",
+        "strftime(graduation_date, '%Y-%m-%d')",
+    ),
+    Rule(
+        "year(graduation_date) - year(birth_date) not between 14 and 70",
+        "'birth_date'",
+        "'birth_date gives an age at graduation outside 14-70 (birth date loaded as NULL)'",
+        "null",
+        kept=True,
+    ),
+]
 SURVEY_RULES = [
     Rule(
         "submitted_at < started_at",
         "'submitted_at'",
         "'submitted_at is before started_at'",
         "strftime(submitted_at, '%Y-%m-%d %H:%M:%S')",
-    )
+    ),
+    *[
+        Rule(
+            f"{c} <> timestamp '{limesurvey.NO_DATE_STAMP}' and ({c} < timestamp '{EARLIEST_SURVEY}' "
+            f"or {c} > current_localtimestamp() + interval 1 day)",
+            quote_literal(c),
+            f"'{c} is before 2000 or in the future (loaded as NULL)'",
+            f"strftime({c}, '%Y-%m-%d %H:%M:%S')",
+            kept=True,
+        )
+        for c in ("started_at", "submitted_at")
+    ],
 ]
 
 
@@ -162,6 +193,13 @@ def _admin_rules() -> list[Rule]:
             "'spell_end'",
             "'spell_end is before spell_start'",
             "strftime(spell_end, '%Y-%m-%d')",
+        ),
+        Rule(
+            "part_time_pct not between 0 and 100",
+            "'part_time_pct'",
+            "'part_time_pct outside 0-100 (loaded as NULL)'",
+            "part_time_pct::varchar",
+            kept=True,
         ),
         Rule(
             "regime is not null and upper(regime) not in ('RG', 'RETA')",
@@ -428,7 +466,7 @@ def load_file(
     requested cohort is loaded whole. `prepared` is `csvfile.prepare` of this file already started.
     """
     load_id = str(uuid.uuid4())
-    report = FileReport(source=source, file=display, status="failed", wave=wave, load_id=load_id)
+    report = FileReport(source=source, file=display, status="rejected", wave=wave, load_id=load_id)
     started = scalar(con, "select current_localtimestamp()")
     try:
         with sniff(path, display, prepared) as sniffed:
@@ -462,7 +500,7 @@ def load_file(
             rules: list[Rule] = []
             checks: list[str] = []
             if source == "register":
-                checks = _register_checks(typed, display)
+                rules, checks = REGISTER_RULES, _register_checks(typed, display)
             elif source == "survey":
                 rules, checks = SURVEY_RULES, _survey_checks(typed)
             elif source == "admin":
@@ -481,6 +519,14 @@ def load_file(
                 f"""update {t}_bad set kept = false
                     where line in (select line from {t}_bad where not kept)"""
             )
+            # Cells a rule found wrong in an otherwise good row load as NULL.
+            for (column,) in rows(con, f"select distinct column_name from {t}_bad where kept"):
+                if column in spec.names:
+                    con.execute(
+                        f"""update {typed} set {quote_ident(column)} = null
+                            where _line in (select line from {t}_bad where kept and column_name = ?)""",
+                        [column],
+                    )
             bad_lines, bad_cells, noted = rows(
                 con,
                 f"""select count(distinct line) filter (where not kept), count(*) filter (where kept),
@@ -529,6 +575,12 @@ def load_file(
         report.message = exc.problem
         _log(con, report, None, started)
         raise
+    except duckdb.Error as exc:
+        # Anything else DuckDB refuses about this file (its transaction is rolled back): the file
+        # is rejected with the reason, the other files load.
+        report.message = f"could not be loaded: {str(exc).splitlines()[0]}"
+        _log(con, report, None, started)
+        raise FileRejected(display, report.message) from exc
 
 
 def _check_unique(con, table: str, key: str, load_id: str) -> None:
@@ -696,9 +748,9 @@ def load_source(
                 )
             except FileRejected as exc:
                 reports.append(
-                    FileReport(source=source, file=display, status="failed", wave=wave, message=exc.problem)
+                    FileReport(source=source, file=display, status="rejected", wave=wave, message=exc.problem)
                 )
-    if raise_on_failure and any(r.status == "failed" for r in reports):
+    if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports
 
@@ -721,6 +773,6 @@ def load_landing(
     ]
     for source, wave in plan:
         reports += load_source(con, landing, source, key, wave=wave, cohorts=cohorts, raise_on_failure=False)
-    if raise_on_failure and any(r.status == "failed" for r in reports):
+    if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports

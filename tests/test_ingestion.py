@@ -147,7 +147,7 @@ def test_unreadable_files_fail_whole_with_file_and_reason(landing, warehouse, ke
     # The good file still loaded; nothing of the broken one did.
     assert rows(warehouse, "select _source_file from raw.register") == [("register/good.csv",)]
     status = rows(warehouse, "select file, status from audit.load_log order by file")
-    assert status == [("register/broken.csv", "failed"), ("register/good.csv", "loaded")]
+    assert status == [("register/broken.csv", "rejected"), ("register/good.csv", "loaded")]
 
 
 def test_header_only_file_loads_zero_rows(landing, load, warehouse):
