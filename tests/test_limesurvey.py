@@ -49,7 +49,7 @@ def _expected(resp, rows_) -> list[tuple]:
 def test_every_export_variant_loads_every_response_and_answer(variant, drawn, tmp_path, warehouse, key):
     pop, resp = drawn
     landing = tmp_path / "landing"
-    rows_, ids = limesurvey6.write_export(landing, REL, resp, pop, COMETA, variant, np.random.default_rng(1))
+    rows_, _ids = limesurvey6.write_export(landing, REL, resp, pop, COMETA, variant, np.random.default_rng(1))
     data = (landing / REL).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and data.endswith(b"\r\n\r\n")  # BOM, CRLF, blank line
     (report,) = load_source(warehouse, landing, "survey", key, wave="m6")
