@@ -518,7 +518,8 @@ def test_tgss_extract_with_spanish_headers_loads_through_a_mapping(landing, load
     got = rows(
         warehouse,
         "select contract_type, source_contract_code, part_time_pct, is_part_time, nace_section, "
-        "spell_start::varchar, source, extracted_on::varchar from raw.employment_spells order by _source_line",
+        "spell_start::varchar, source, extracted_on::varchar "
+        "from raw.employment_spells order by _source_line",
     )
     assert got == [
         ("permanent", "100", None, False, "C", "2019-07-01", "es_tgss", "2021-03-01"),
@@ -594,7 +595,9 @@ def test_one_unreadable_school_file_is_rejected_and_every_other_loads(landing, w
             "register/a_lab.csv": register_rows(ANA),
             "register/b_broken.csv": b"\x00\x01binary",
             "register/c_avi.csv": register_rows(other),
-            "surveys/m6/lab.csv": "response_id,started_at,student_id,school_code\n1,2020-01-10 10:00,S1,ES-LAB\n",
+            "surveys/m6/lab.csv": (
+                "response_id,started_at,student_id,school_code\n1,2020-01-10 10:00,S1,ES-LAB\n"
+            ),
         }
     )
     reports = load_landing(warehouse, root, key, raise_on_failure=False)
