@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import WAVES
-from ingestion.csvfile import FileRejected
+from ingestion.csvfile import FileRejected, prepare
 from ingestion.loaders import SOURCES, file_cohorts
 
 LANDED_SUFFIXES = (".csv", ".txt")
@@ -33,6 +33,9 @@ class Arrival:
     signature: str  # size and modification time: a re-sent file under the same name arrives again
     cohorts: tuple[int, ...] = ()  # register and survey files; empty for spanning sources
     problem: str | None = None  # why the cohorts could not be read (the run will report it properly)
+    # A survey file with rows but no fieldwork date (an anonymized LimeSurvey survey): its cohorts come
+    # from the register through linkage, so it runs over every cohort like a spanning file.
+    undated: bool = False
 
 
 def place(relative: str) -> tuple[str, str | None] | None:
@@ -72,10 +75,22 @@ def new_arrivals(
         if seen.get(relative) == sig or now - path.stat().st_mtime < settle_seconds:
             continue
         source, wave = where
+        undated = False
         try:
             cohorts = file_cohorts(path, relative, source, wave)
             problem = None
+            undated = source == "survey" and not cohorts and file_has_rows(path, relative)
         except (FileRejected, duckdb.Error, ValueError) as exc:
             cohorts, problem = (), str(exc).splitlines()[0]
-        found.append(Arrival(relative, source, wave, sig, cohorts, problem))
+        found.append(Arrival(relative, source, wave, sig, cohorts, problem, undated))
     return found
+
+
+def file_has_rows(path: Path, display: str) -> bool:
+    """Whether a landing file has any record after its header (blank lines do not count)."""
+    prepared = prepare(path, display)
+    try:
+        return prepared.record_starts is not None and len(prepared.record_starts) > 1
+    finally:
+        if prepared.tmp is not None:
+            prepared.tmp.cleanup()

@@ -260,6 +260,19 @@ ES_TGSS = FileSpec(
     ),
 )
 
+# What the loader validates for every admin file after its adapter: the contract's columns, plus the
+# source's own contract code where a source has one (the SEPE key and regime of es_tgss).
+ADMIN_TYPED = FileSpec(
+    "admin",
+    (
+        *ADMIN.columns,
+        Column("contract_key"),
+        Column("regime"),
+    ),
+)
+# Sources whose own contract codes the loader maps to the contract's (docs/input-contract.md).
+SOURCE_CODE_MAPS: tuple[str, ...] = ("es_tgss",)
+
 CONTEXT = FileSpec(
     "context",
     (

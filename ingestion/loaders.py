@@ -3,7 +3,8 @@
 For each file: sniff encoding/delimiter, parse with DuckDB, adapt to canonical columns, validate,
 then in one transaction write the good rows (pseudonymised) to `raw`, the identifiers linkage needs
 to `restricted`, the bad rows to `audit.quarantine`, and a row to `audit.load_log`. A file that
-cannot be read at all raises `FileRejected` and leaves nothing behind but its failed log row.
+cannot be read at all raises `FileRejected` and leaves nothing behind but its `rejected` log row;
+`load_source` then goes on with the other files.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.adapters import Canonical, canonical_select, load_mapping, mapped_select
+from ingestion import limesurvey
+from ingestion.adapters import Canonical, admin_select, canonical_select, load_mapping, mapped_select
 from ingestion.contract import (
-    ADMIN,
+    ADMIN_TYPED,
     CONTEXT,
-    ES_TGSS,
     REGISTER,
     SURVEY,
     WAVE_OFFSET_MONTHS,
@@ -36,7 +37,7 @@ from ingestion.csvfile import (
     records_relation,
     sniff,
 )
-from ingestion.db import quote_literal, rows, scalar
+from ingestion.db import quote_ident, quote_literal, rows, scalar
 from ingestion.pseudonym import PseudonymKey
 from ingestion.validate import Rule, build_typed, violations_sql
 from ingestion.warehouse import KEYS, TARGETS, ensure_schema
@@ -50,7 +51,7 @@ class FileReport:
 
     source: str
     file: str
-    status: str  # loaded | skipped_duplicate | failed
+    status: str  # loaded | skipped_duplicate | rejected | other_cohort (not logged)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -60,6 +61,7 @@ class FileReport:
     delimiter: str | None = None
     message: str = ""
     load_id: str = ""
+    cells_quarantined: int = 0  # unreadable optional values loaded as NULL (their rows count as loaded)
     cohorts: tuple[int, ...] = ()  # cohorts of the file's rows (register and surveys)
 
     def as_dict(self) -> dict:
@@ -70,7 +72,7 @@ class LoadError(RuntimeError):
     """One or more landing files could not be read; the others were loaded."""
 
     def __init__(self, reports: list[FileReport]) -> None:
-        failed = [r for r in reports if r.status == "failed"]
+        failed = [r for r in reports if r.status == "rejected"]
         super().__init__("Could not load: " + "; ".join(f"{r.file}: {r.message}" for r in failed))
         self.reports = reports
 
@@ -117,14 +119,14 @@ def _register_checks(typed: str, file: str) -> list[str]:
     """
     return [
         f"""select t._line, 'student_id', 'duplicate student_id in school '
-                   || d.school_code || ' (first at line ' || d.first_line || ')', null
+                   || d.school_code || ' (first at line ' || d.first_line || ')', null, false
             from (select upper(school_code) as school_code, student_id, min(_line) as first_line
                   from {typed} where student_id is not null and school_code is not null
                   group by all having count(*) > 1) d
             join {typed} t on upper(t.school_code) = d.school_code and t.student_id = d.student_id
             where t._line > d.first_line""",
         f"""select t._line, 'student_id', 'student_id already in the register from '
-                   || r._source_file || ' line ' || r._source_line, null
+                   || r._source_file || ' line ' || r._source_line, null, false
             from {typed} t join restricted.register_identifiers r
               on r.school_code = upper(t.school_code) and r.student_id = t.student_id
             where r._source_file <> {quote_literal(file)}""",
@@ -135,7 +137,7 @@ def _survey_checks(typed: str) -> list[str]:
     """Duplicate response ids (rows without an id count as one group, as a window partition does)."""
     return [
         f"""select t._line, 'response_id', 'duplicate response_id in the file (first at line '
-                   || d.first_line || ')', t.response_id
+                   || d.first_line || ')', t.response_id, false
             from (select response_id, min(_line) as first_line from {typed}
                   group by response_id having count(*) > 1) d
             join {typed} t on t.response_id is not distinct from d.response_id
@@ -143,42 +145,76 @@ def _survey_checks(typed: str) -> list[str]:
     ]
 
 
+# The input checks of orchestration/defs/quality (GX) enforced here per row, so that one school's bad
+# values are held back at load time (the row, or only the cell) instead of failing the check, and
+# with it every school's build. The GX suites stay as a backstop over the loaded tables.
+EARLIEST_SURVEY = "2000-01-01"
+REGISTER_RULES = [
+    Rule(
+        "year(graduation_date) - cohort not in (0, 1)",
+        "'graduation_date'",
+        "'graduation_date is not in the cohort year or the next'",
+        "strftime(graduation_date, '%Y-%m-%d')",
+    ),
+    Rule(
+        "year(graduation_date) - year(birth_date) not between 14 and 70",
+        "'birth_date'",
+        "'birth_date gives an age at graduation outside 14-70 (birth date loaded as NULL)'",
+        "null",
+        kept=True,
+    ),
+]
 SURVEY_RULES = [
     Rule(
         "submitted_at < started_at",
         "'submitted_at'",
         "'submitted_at is before started_at'",
         "strftime(submitted_at, '%Y-%m-%d %H:%M:%S')",
-    )
+    ),
+    *[
+        Rule(
+            f"{c} <> timestamp '{limesurvey.NO_DATE_STAMP}' and ({c} < timestamp '{EARLIEST_SURVEY}' "
+            f"or {c} > current_localtimestamp() + interval 1 day)",
+            quote_literal(c),
+            f"'{c} is before 2000 or in the future (loaded as NULL)'",
+            f"strftime({c}, '%Y-%m-%d %H:%M:%S')",
+            kept=True,
+        )
+        for c in ("started_at", "submitted_at")
+    ],
 ]
 
 
-def _admin_rules(tgss: bool) -> list[Rule]:
-    rules = [
+def _admin_rules() -> list[Rule]:
+    """Spell order, and the TGSS codes of rows that carry them (TGSS extracts, `source = es_tgss`)."""
+    return [
         Rule(
             "spell_end < spell_start",
             "'spell_end'",
             "'spell_end is before spell_start'",
             "strftime(spell_end, '%Y-%m-%d')",
-        )
+        ),
+        Rule(
+            "part_time_pct not between 0 and 100",
+            "'part_time_pct'",
+            "'part_time_pct outside 0-100 (loaded as NULL)'",
+            "part_time_pct::varchar",
+            kept=True,
+        ),
+        Rule(
+            "regime is not null and upper(regime) not in ('RG', 'RETA')",
+            "'regime'",
+            "'unknown TGSS regime (expected RG or RETA)'",
+            "regime",
+        ),
+        Rule(
+            "upper(regime) = 'RG' and (contract_key is null "
+            "or not regexp_full_match(contract_key, '[1-5][0-9]{2}'))",
+            "'contract_key'",
+            "'unknown SEPE contract key (expected 1xx-5xx, three digits)'",
+            "contract_key",
+        ),
     ]
-    if tgss:
-        rules += [
-            Rule(
-                "upper(regime) not in ('RG', 'RETA')",
-                "'regime'",
-                "'unknown TGSS regime (expected RG or RETA)'",
-                "regime",
-            ),
-            Rule(
-                "upper(regime) = 'RG' and (contract_key is null "
-                "or not regexp_full_match(contract_key, '[1-5][0-9]{2}'))",
-                "'contract_key'",
-                "'unknown SEPE contract key (expected 1xx-5xx, three digits)'",
-                "contract_key",
-            ),
-        ]
-    return rules
 
 
 def _insert_register(con, good: str, lin: str, t: str) -> int:
@@ -216,6 +252,8 @@ def _insert_register(con, good: str, lin: str, t: str) -> int:
 
 def _insert_survey(con, good: str, lin: str, wave: str, file: str) -> int:
     key = f"md5({quote_literal(wave + '|' + file + '|')} || response_id)"
+    # A complete anonymized response without date stamps has submitdate 1980-01-01: complete, undated.
+    started, submitted = _dated("started_at"), _dated("submitted_at")
     items = [
         c.name
         for c in SURVEY.columns
@@ -240,10 +278,10 @@ def _insert_survey(con, good: str, lin: str, wave: str, file: str) -> int:
         f"""
         insert into raw.survey_{wave} by name
         select {key} as response_key, {quote_literal(wave)} as wave, response_id,
-               upper(school_code) as school_code, started_at, submitted_at,
+               upper(school_code) as school_code, {started} as started_at, {submitted} as submitted_at,
                submitted_at is not null as is_complete,
-               case when submitted_at is not null and started_at is not null
-                    then epoch(submitted_at - started_at) / 60.0 end as minutes_to_complete,
+               case when {submitted} is not null and {started} is not null
+                    then epoch({submitted} - {started}) / 60.0 end as minutes_to_complete,
                language, {", ".join(items)}, {lin}
         from {good}""",
     )
@@ -260,23 +298,12 @@ def _insert_survey(con, good: str, lin: str, wave: str, file: str) -> int:
     return n
 
 
-def _insert_admin(con, good: str, lin: str, file: str, tgss: bool) -> int:
+def _insert_admin(con, good: str, lin: str, file: str) -> int:
     """Employment spells. Pseudonyms are computed once per distinct identifier and joined back:
-    a person has several spells and an employer many."""
-    if tgss:
-        # SEPE keys: 1xx-3xx permanent, 4xx-5xx temporary; the training contracts (420/520
-        # prácticas, 421/521 formación y aprendizaje) are the contract's `apprenticeship`.
-        contract = """case when upper(regime) = 'RETA' then 'self_employed'
-                           when contract_key in ('420', '421', '520', '521') then 'apprenticeship'
-                           when left(contract_key, 1) in ('1', '2', '3') then 'permanent'
-                           else 'temporary' end"""
-        source_code = "coalesce(contract_key, upper(regime))"
-        part_time = (
-            "coalesce(left(contract_key, 1) in ('2', '5'), false) or coalesce(part_time_pct, 100) < 100"
-        )
-    else:
-        contract, source_code = "contract_type", "null"
-        part_time = "coalesce(part_time_pct, 100) < 100"
+    a person has several spells and an employer many. `contract_type` is already the contract's
+    (the adapter mapped SEPE keys and regimes, see adapters.admin_select)."""
+    contract, source_code = "contract_type", "coalesce(contract_key, upper(regime))"
+    part_time = "coalesce(left(contract_key, 1) in ('2', '5'), false) or coalesce(part_time_pct, 100) < 100"
     person, employer = _id_norm("national_id"), "nullif(trim(employer_id), '')"
     return _count(
         con,
@@ -313,25 +340,47 @@ def _count(con, sql: str) -> int:
 # --- one file -----------------------------------------------------------------------------------
 
 
+def _mapping_of(sniffed: SniffedFile, short: bool = False) -> dict | None:
+    """The mapping file beside a landing file (same stem, .yaml or .yml), or None."""
+    for suffix in (".yaml", ".yml"):
+        path = sniffed.path.with_suffix(suffix)
+        if path.exists():
+            return load_mapping(path, sniffed.display, short=short)
+    return None
+
+
 def _adapt(source: str, sniffed: SniffedFile, table: str, wave: str | None) -> tuple[FileSpec, Canonical]:
-    if source == "register":
-        return REGISTER, canonical_select(REGISTER, sniffed.header, table, sniffed.display)
+    header, raw, display = sniffed.header, sniffed.raw_header, sniffed.display
     if source == "survey":
-        mapping_path = sniffed.path.with_suffix(".yaml")
-        if not mapping_path.exists():
-            mapping_path = sniffed.path.with_suffix(".yml")
-        if mapping_path.exists():
-            mapping = load_mapping(mapping_path, sniffed.display)
-            return SURVEY, mapped_select(SURVEY, sniffed.header, table, sniffed.display, mapping, wave)
-        return SURVEY, canonical_select(SURVEY, sniffed.header, table, sniffed.display)
+        structure = limesurvey.structure_beside(sniffed.path, display)
+        mapping = _mapping_of(sniffed, short=structure is not None)
+        if structure is not None:
+            mapping = limesurvey.mapping_from_structure(structure, header, raw, mapping, display, wave)
+        if mapping is not None:
+            return SURVEY, mapped_select(SURVEY, header, table, display, mapping, wave, raw_header=raw)
+        return SURVEY, canonical_select(SURVEY, header, table, display, raw)
+    if source in ("register", "context"):
+        spec = REGISTER if source == "register" else CONTEXT
+        mapping = _mapping_of(sniffed)
+        if mapping is not None:
+            return spec, mapped_select(spec, header, table, display, mapping, None, raw_header=raw)
+        return spec, canonical_select(spec, header, table, display, raw)
     if source == "admin":
-        if "contract_key" in sniffed.header or "regime" in sniffed.header:
-            canon = canonical_select(ES_TGSS, sniffed.header, table, sniffed.display)
-            canon.adapter = "es_tgss"
-            return ES_TGSS, canon
-        return ADMIN, canonical_select(ADMIN, sniffed.header, table, sniffed.display)
-    if source == "context":
-        return CONTEXT, canonical_select(CONTEXT, sniffed.header, table, sniffed.display)
+        mapping = _mapping_of(sniffed)
+        if mapping is not None:
+            mapped = mapped_select(
+                ADMIN_TYPED, header, table, display, mapping, None, check_required=False, raw_header=raw
+            )
+            canon = admin_select(mapped.present, f"({mapped.sql})", display, mapped.headers)
+            canon.notes = mapped.notes
+            canon.adapter = f"{mapped.adapter}+{canon.adapter}"
+            return ADMIN_TYPED, canon
+        ignored = [raw[i] for i, h in enumerate(header) if h not in ADMIN_TYPED.names]
+        headers = {h: raw[i].strip() for i, h in enumerate(header) if h in ADMIN_TYPED.names}
+        canon = admin_select(header, table, display, headers)
+        if ignored:
+            canon.notes.append(f"ignored columns not in the contract: {', '.join(ignored)}")
+        return ADMIN_TYPED, canon
     raise ValueError(f"unknown source {source!r}")
 
 
@@ -345,8 +394,14 @@ def _cohort_expr(source: str, wave: str | None) -> str | None:
         return "cohort"
     if source == "survey":
         months = WAVE_OFFSET_MONTHS[wave or ""]
-        return f"year(coalesce(started_at, submitted_at) - interval {months} month)"
+        return f"year(coalesce({_dated('started_at')}, {_dated('submitted_at')}) - interval {months} month)"
     return None
+
+
+def _dated(column: str) -> str:
+    """A survey timestamp, NULL when it is LimeSurvey's "no date" stamp of anonymized surveys without
+    date stamps (1980-01-01 00:00:00): such a response has no fieldwork date."""
+    return f"nullif({column}, timestamp '{limesurvey.NO_DATE_STAMP}')"
 
 
 def _target_key(source: str, wave: str | None) -> str:
@@ -411,7 +466,7 @@ def load_file(
     requested cohort is loaded whole. `prepared` is `csvfile.prepare` of this file already started.
     """
     load_id = str(uuid.uuid4())
-    report = FileReport(source=source, file=display, status="failed", wave=wave, load_id=load_id)
+    report = FileReport(source=source, file=display, status="rejected", wave=wave, load_id=load_id)
     started = scalar(con, "select current_localtimestamp()")
     try:
         with sniff(path, display, prepared) as sniffed:
@@ -433,31 +488,56 @@ def load_file(
             typed = f"{t}_typed"
             if _cohort_expr(source, wave):
                 report.cohorts = _cohorts_of(con, typed, source, wave)
-                if cohorts is not None and not set(report.cohorts) & set(cohorts):
+                undated = source == "survey" and accepted and not report.cohorts
+                if undated:
+                    # No fieldwork date (an anonymized survey): its cohort comes from the register
+                    # through linkage, so it loads in any cohort's run (once: its hash is then known).
+                    sniffed.notes.append("no fieldwork dates: cohorts come from the linked register")
+                elif cohorts is not None and not set(report.cohorts) & set(cohorts):
                     report.status = "other_cohort"
                     report.message = f"rows of cohort(s) {list(report.cohorts)}"
                     return report
             rules: list[Rule] = []
             checks: list[str] = []
             if source == "register":
-                checks = _register_checks(typed, display)
+                rules, checks = REGISTER_RULES, _register_checks(typed, display)
             elif source == "survey":
                 rules, checks = SURVEY_RULES, _survey_checks(typed)
             elif source == "admin":
-                rules = _admin_rules(canon.adapter == "es_tgss")
+                rules = _admin_rules()
             flag_rows, rule_selects = violations_sql(spec, rules, typed, f"{t}_canon_rn", f"{t}_flagged")
             con.execute(flag_rows)
             con.execute(f"drop view {t}_canon")
             con.execute(f"drop table {t}_canon_rn")
             con.execute(
                 f"create or replace temp table {t}_bad (line bigint, column_name varchar, "
-                "reason varchar, value varchar)"
+                "reason varchar, value varchar, kept boolean)"
             )
             con.execute(f"insert into {t}_bad " + " union all ".join(rule_selects + checks))
-            bad_lines = scalar(con, f"select count(distinct line) from {t}_bad")
-            if bad_lines:
+            # A line with a row-level problem is rejected whole; cell problems alone keep the row.
+            con.execute(
+                f"""update {t}_bad set kept = false
+                    where line in (select line from {t}_bad where not kept)"""
+            )
+            # Cells a rule found wrong in an otherwise good row load as NULL.
+            for (column,) in rows(con, f"select distinct column_name from {t}_bad where kept"):
+                if column in spec.names:
+                    con.execute(
+                        f"""update {typed} set {quote_ident(column)} = null
+                            where _line in (select line from {t}_bad where kept and column_name = ?)""",
+                        [column],
+                    )
+            bad_lines, bad_cells, noted = rows(
+                con,
+                f"""select count(distinct line) filter (where not kept), count(*) filter (where kept),
+                           count(*) from {t}_bad""",
+            )[0]
+            if noted:
                 read_text_lines(con, sniffed, f"{t}_text", f"{t}_canon_lines", f"select line from {t}_bad")
-            good = f"(select * from {typed} anti join {t}_bad b on b.line = {typed}._line)"
+            good = (
+                f"(select * from {typed} anti join (select line from {t}_bad where not kept) b "
+                f"on b.line = {typed}._line)"
+            )
             lin = _lineage(display, sniffed.content_hash, load_id)
 
             con.execute("begin transaction")
@@ -468,12 +548,13 @@ def load_file(
                 elif source == "survey":
                     loaded = _insert_survey(con, good, lin, wave or "", display)
                 elif source == "admin":
-                    loaded = _insert_admin(con, good, lin, display, canon.adapter == "es_tgss")
+                    loaded = _insert_admin(con, good, lin, display)
                 else:
                     loaded = _insert_context(con, good, lin)
                 for table, key in KEYS.get(_target_key(source, wave), ()):
                     _check_unique(con, table, key, load_id)
-                _quarantine(con, report, t, rejects, source, bad_lines > 0)
+                _quarantine(con, report, t, rejects, source, noted > 0, canon.headers)
+                report.cells_quarantined = int(bad_cells or 0)
                 report.rows_read = accepted + len({r["pos"] for r in rejects})
                 report.rows_loaded = loaded
                 report.rows_quarantined = bad_lines + len({r["pos"] for r in rejects})
@@ -494,6 +575,12 @@ def load_file(
         report.message = exc.problem
         _log(con, report, None, started)
         raise
+    except duckdb.Error as exc:
+        # Anything else DuckDB refuses about this file (its transaction is rolled back): the file
+        # is rejected with the reason, the other files load.
+        report.message = f"could not be loaded: {str(exc).splitlines()[0]}"
+        _log(con, report, None, started)
+        raise FileRejected(display, report.message) from exc
 
 
 def _check_unique(con, table: str, key: str, load_id: str) -> None:
@@ -546,11 +633,25 @@ def _parse(
         raise FileRejected(display, f"could not be parsed as CSV: {msg}") from exc
 
 
-def _quarantine(con, report: FileReport, t: str, rejects: list[dict], source: str, has_bad: bool) -> None:
-    meta = f"{quote_literal(report.load_id)}, {quote_literal(source)}, {quote_literal(report.file)}"
+def _quarantine(
+    con,
+    report: FileReport,
+    t: str,
+    rejects: list[dict],
+    source: str,
+    has_bad: bool,
+    headers: dict[str, str],
+) -> None:
+    meta = (
+        f"{quote_literal(report.load_id)} as load_id, {quote_literal(source)} as source, "
+        f"{quote_literal(report.file)} as file"
+    )
+    named = " ".join(f"when {quote_literal(c)} then {quote_literal(h)}" for c, h in headers.items())
+    source_header = f"case column_name {named} end" if named else "null::varchar"
     con.execute(f"""
-        insert into audit.quarantine
-        select {meta}, line, column_name, reason, value, current_localtimestamp()
+        insert into audit.quarantine by name
+        select {meta}, line, column_name, reason, value, current_localtimestamp() as quarantined_at,
+               {source_header} as source_header, kept as row_kept
         from {t}_bad order by line, column_name""")
     if has_bad:
         con.execute(f"""
@@ -560,8 +661,11 @@ def _quarantine(con, report: FileReport, t: str, rejects: list[dict], source: st
             from {t}_text t where t._line in (select line from {t}_bad)""")
     for r in rejects:
         con.execute(
-            "insert into audit.quarantine values (?, ?, ?, ?, ?, ?, null, current_localtimestamp())",
-            [report.load_id, source, report.file, r["line"], r["column"], r["reason"]],
+            """insert into audit.quarantine
+                   (load_id, source, file, line, column_name, reason, value, quarantined_at,
+                    source_header, row_kept)
+               values (?, ?, ?, ?, ?, ?, null, current_localtimestamp(), ?, false)""",
+            [report.load_id, source, report.file, r["line"], r["column"], r["reason"], r["column"]],
         )
     for pos in sorted({r["pos"] for r in rejects}):
         r = next(x for x in rejects if x["pos"] == pos)
@@ -573,8 +677,11 @@ def _quarantine(con, report: FileReport, t: str, rejects: list[dict], source: st
 
 def _log(con, report: FileReport, digest: str | None, started) -> None:
     con.execute(
-        """insert into audit.load_log values
-           (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())""",
+        """insert into audit.load_log
+               (load_id, source, wave, file, content_hash, encoding, delimiter, adapter, rows_read,
+                rows_loaded, rows_quarantined, status, message, started_at, finished_at,
+                cells_quarantined)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp(), ?)""",
         [
             report.load_id,
             report.source,
@@ -590,6 +697,7 @@ def _log(con, report: FileReport, digest: str | None, started) -> None:
             report.status,
             report.message,
             started,
+            report.cells_quarantined,
         ],
     )
 
@@ -640,9 +748,9 @@ def load_source(
                 )
             except FileRejected as exc:
                 reports.append(
-                    FileReport(source=source, file=display, status="failed", wave=wave, message=exc.problem)
+                    FileReport(source=source, file=display, status="rejected", wave=wave, message=exc.problem)
                 )
-    if raise_on_failure and any(r.status == "failed" for r in reports):
+    if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports
 
@@ -665,6 +773,6 @@ def load_landing(
     ]
     for source, wave in plan:
         reports += load_source(con, landing, source, key, wave=wave, cohorts=cohorts, raise_on_failure=False)
-    if raise_on_failure and any(r.status == "failed" for r in reports):
+    if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports

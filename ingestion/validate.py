@@ -126,14 +126,16 @@ def raw_name(col: Column) -> str:
 
 
 def build_typed(spec: FileSpec, source_table: str, target: str, distinct_source: str | None = None) -> str:
-    """CREATE a temp table with `_line`, `_rn`, the typed columns and `_flag` (a column rule fails).
+    """CREATE a temp table with `_line`, `_rn`, the typed columns, `_flag` (a rule on a required
+    column fails: the row is rejected) and `_cell` (an optional value is unreadable: it becomes
+    NULL and the row loads).
 
     The raw text of the columns is not copied: only flagged rows need it, and `violations_sql` takes
     it from the parsed records by `_rn`. Mapped kinds are converted over the distinct non-null raw
     values, read from `distinct_source` (default `source_table`; same values, cheaper to scan), and
     joined back.
     """
-    ctes, joins, flags = [], [], []
+    ctes, joins, flags, cells = [], [], [], []
     select = ["s._line", "s._rn"]
     for i, col in enumerate(spec.columns):
         ref = quote_ident(col.name)
@@ -154,8 +156,9 @@ def build_typed(spec: FileSpec, source_table: str, target: str, distinct_source:
         if col.required:
             flags.append(f"{raw} is null")
         if col.kind != "text":
-            flags.append(f"({raw} is not null and {value} is null)")
+            (flags if col.required else cells).append(f"({raw} is not null and {value} is null)")
     select.append(f"({' or '.join(flags) or 'false'}) as _flag")
+    select.append(f"({' or '.join(cells) or 'false'}) as _cell")
     with_sql = ("with " + ", ".join(ctes) + " ") if ctes else ""
     return (
         f"create or replace temp table {target} as {with_sql}select {', '.join(select)} "
@@ -171,12 +174,14 @@ class Rule:
     column: str
     reason: str
     value: str
+    kept: bool = False  # True: only the cell is bad; it is NULL in the loaded row
 
 
 def column_rules(spec: FileSpec) -> list[Rule]:
     """The contract's rules for each column: required values, and values that do not read as the type.
 
-    Over the flagged rows, where `_raw_<col>` holds the raw text of a non-text column.
+    Over the flagged rows, where `_raw_<col>` holds the raw text of a non-text column. An unreadable
+    optional value is a cell-level problem (`kept`): the row loads with that value NULL.
     """
     out = []
     for col in spec.columns:
@@ -186,7 +191,15 @@ def column_rules(spec: FileSpec) -> list[Rule]:
         if col.required:
             out.append(Rule(f"{raw} is null", name, "'required value missing'", "null"))
         if col.kind != "text":
-            out.append(Rule(f"{raw} is not null and {ref} is null", name, quote_literal(problem(col)), shown))
+            out.append(
+                Rule(
+                    f"{raw} is not null and {ref} is null",
+                    name,
+                    quote_literal(problem(col)),
+                    shown,
+                    kept=not col.required,
+                )
+            )
     return out
 
 
@@ -195,20 +208,22 @@ def violations_sql(
 ) -> tuple[str, list[str]]:
     """One scan for all row rules: CREATE the table of failing rows, then SELECTs unpivoting them.
 
-    A row is flagged when a column rule failed (`_flag`) or an `extra` rule (over typed columns)
-    holds; only those rows get their raw text back from `raw_source` (record `_rn` at rowid + 1).
-    Returns (create statement, selects of (line, column_name, reason, value) over `flagged`).
+    A row is flagged when a column rule failed (`_flag`, `_cell`) or an `extra` rule (over typed
+    columns) holds; only those rows get their raw text back from `raw_source` (record `_rn` at
+    rowid + 1). Returns (create statement, selects of (line, column_name, reason, value, kept) over
+    `flagged`).
     """
     raw = "".join(
         f", r.{quote_ident(c.name)} as {quote_ident(raw_name(c))}" for c in spec.columns if c.kind != "text"
     )
-    where = " or ".join(["_flag"] + [f"({r.condition})" for r in extra])
+    where = " or ".join(["_flag", "_cell"] + [f"({r.condition})" for r in extra])
     create = (
         f"create or replace temp table {flagged} as select t.*{raw} "
         f"from (select * from {typed} where {where}) t join {raw_source} r on r.rowid + 1 = t._rn"
     )
     selects = [
-        f"select _line, {r.column}, {r.reason}, {r.value} from {flagged} where {r.condition}"
+        f"select _line, {r.column}, {r.reason}, {r.value}, {'true' if r.kept else 'false'} "
+        f"from {flagged} where {r.condition}"
         for r in column_rules(spec) + extra
     ]
     return create, selects

@@ -155,6 +155,12 @@ DDL = [
         reason varchar not null,
         value varchar,
         quarantined_at timestamp not null)""",
+    # Added after v1 (ALTER so that an existing warehouse gains them): the school's own header of
+    # the column, and whether the row was loaded anyway (only that cell was unreadable: it is NULL).
+    "alter table audit.quarantine add column if not exists source_header varchar",
+    "alter table audit.quarantine add column if not exists row_kept boolean",
+    # Cells of loaded rows that were unreadable and loaded as NULL (see audit.quarantine.row_kept).
+    "alter table audit.load_log add column if not exists cells_quarantined bigint",
 ]
 
 # Tables a file of each source writes, for superseding a re-sent file and for row accounting.

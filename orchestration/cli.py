@@ -21,6 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+# `gradtrack run` exit codes: 0 success, 1 failed (warehouse untouched), 2 bad arguments or setup,
+# 3 finished with rejected landing files (the warehouse was built from every other file).
+EXIT_REJECTED = 3
 # Wide enough for landing paths when output goes to a file or CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -56,9 +59,14 @@ def sample(
     console.print(f"Sample written to {out} in {time.perf_counter() - started:.1f} s")
 
 
-def _summary(warehouse: Path, since: str) -> tuple[Table, int]:
+def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
+    """The landing-file table of this run, the quarantine size, and warning lines (rejected files,
+    files with all or most of their rows quarantined)."""
     import duckdb
 
+    from orchestration.defs.quality.checks import quarantine_warn_share
+
+    share = quarantine_warn_share()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
@@ -69,6 +77,12 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int]:
         quarantined = con.execute("select count(*) from audit.quarantine").fetchall()[0][0]
     finally:
         con.close()
+    warnings = [f"rejected {file}: {msg}" for file, status, *_, msg in rows if status == "rejected"]
+    warnings += [
+        f"{file}: {quar} of {read} rows quarantined"
+        for file, status, read, _, quar, _ in rows
+        if status == "loaded" and read and (quar == read or quar > share * read)
+    ]
     table = Table(title="Landing files")
     table.add_column("file", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -77,7 +91,7 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int]:
     table.add_column("note", overflow="fold")
     for file, status, read, loaded, quar, msg in rows:
         table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), msg or "")
-    return table, quarantined
+    return table, quarantined, warnings
 
 
 def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
@@ -134,6 +148,14 @@ def run(
     if not landing.is_dir():
         console.print(f"[red]Landing folder {landing} does not exist.[/red]")
         raise typer.Exit(2)
+    from ingestion.arrivals import LANDED_SUFFIXES
+
+    if not any(p.is_file() and p.name.lower().endswith(LANDED_SUFFIXES) for p in landing.rglob("*")):
+        console.print(
+            f"[red]Landing folder {landing} holds no landing files (register/*.csv, surveys/<wave>/*.csv, "
+            "admin/*.csv, context/*.csv): nothing to build.[/red]"
+        )
+        raise typer.Exit(2)
     from ingestion.pseudonym import MissingKeyError, PseudonymKey
 
     try:  # fail before any work when there is no key
@@ -162,7 +184,14 @@ def run(
     first, last = (keys[0], keys[-1]) if keys else (every[0], every[-1])
 
     warehouse = warehouse.resolve()
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if not warehouse.parent.is_dir():  # said aloud: a mistyped folder must not pass unnoticed
+        console.print(
+            f"[yellow]The warehouse folder {warehouse.parent} does not exist: creating it for a NEW, "
+            "empty warehouse. If that path is mistyped, stop now (Ctrl-C).[/yellow]"
+        )
+        warehouse.parent.mkdir(parents=True)
+    elif not warehouse.exists():
+        console.print(f"No warehouse at {warehouse} yet: starting a new one.")
     lock = _exclusive(warehouse)  # one run per warehouse at a time; a second one waits here
     work = warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix)
     for leftover in (work, Path(str(work) + ".wal")):
@@ -235,15 +264,40 @@ def run(
     os.replace(work, warehouse)
     os.replace(analyst_work, analyst)
     lock.close()
-    table, quarantined = _summary(warehouse, since)
+    table, quarantined, warnings = _summary(warehouse, since)
     console.print(table)
     where = "" if skip_reports else f"Reports: {reports / 'index.html'}\n"
+    rejected = [w for w in warnings if w.startswith("rejected ")]
+    outcome = f"Run finished with {len(rejected)} rejected file(s)" if rejected else "Run succeeded"
     console.print(
-        f"Run succeeded in {elapsed:.1f} s. Warehouse: {warehouse}\n"
+        f"{outcome} in {elapsed:.1f} s. Warehouse: {warehouse}\n"
         f"Analysts' database (no restricted data): {analyst}\n{where}"
         f"Quarantine: {quarantined} problem(s) — query them with "
         f"[bold]select * from audit.quarantine[/bold]."
     )
+    if keys and not _has_cohorts(warehouse, keys):
+        console.print(
+            f"[yellow]No graduates of cohort(s) {', '.join(keys)} in the register: nothing was built "
+            "for them (check --cohort and the register files).[/yellow]"
+        )
+    for w in warnings:
+        console.print(f"[yellow]Warning: {w}[/yellow]")
+    if rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _has_cohorts(warehouse: Path, keys: list[str]) -> bool:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from raw.register where cohort in (select unnest(?::integer[]))",
+            [[int(k) for k in keys]],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    return bool(found)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ with fewer respondents than the threshold gets no export.
 from __future__ import annotations
 
 import csv
+import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,18 @@ from ingestion.contract import (
 from reports.disclosure import DEFAULT_THRESHOLD, protect_microdata
 from reports.labels import CODE_LABELS, humanize
 
-__all__ = ["ANSWER_COLUMNS", "QUASI_IDENTIFIERS", "export_school", "school_answers"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "QUASI_IDENTIFIERS",
+    "export_school",
+    "inside",
+    "safe_cell",
+    "safe_slug",
+    "school_answers",
+]
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 #: Attributes kept for analysis, least specific first (blanked from the end when rare).
 QUASI_IDENTIFIERS: tuple[str, ...] = ("professional_family", "qualification_code", "eqf_level", "sex")
@@ -175,6 +188,41 @@ def _code_label(code: str) -> str:
     return CODE_TEXT.get(code) or CODE_LABELS.get(code) or humanize(code)
 
 
+def safe_slug(code: str) -> str:
+    """A file-name part made of ``[A-Za-z0-9_-]`` only: codes come from the landing files, and a code
+    such as ``../../x`` must never become a path. A changed code gets a hash of the original, so two
+    codes that map to the same slug still get two files."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", code).strip("_") or "_"
+    if slug != code:
+        slug += "_" + hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def inside(root: str | Path, path: str | Path) -> Path:
+    """``path`` resolved (symlinks followed); raises ValueError unless it lies under ``root``."""
+    resolved, top = Path(path).resolve(), Path(root).resolve()
+    if not resolved.is_relative_to(top):
+        raise ValueError(f"refusing to write {resolved}: it is outside the output folder {top}")
+    return resolved
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs: text starting with ``= + - @``, tab or CR gets a leading
+    ``'`` (the OWASP rule); numbers and other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _append_text(ws: Any, values: Sequence[Any]) -> None:
+    """``ws.append`` that keeps every string a string cell: openpyxl turns text starting with ``=``
+    into a formula, so the type is set back to text (the value stays as written)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.data_type != "s":
+            cell.data_type = "s"
+
+
 def export_school(
     warehouse: str | Path | duckdb.DuckDBPyConnection,
     out_dir: str | Path,
@@ -199,24 +247,24 @@ def export_school(
         return []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{school_code}_{cohort}_answers"
-    csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
+    stem = f"{safe_slug(school_code)}_{int(cohort)}_answers"
+    csv_path, xlsx_path = inside(out, out / f"{stem}.csv"), inside(out, out / f"{stem}.xlsx")
     with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
         writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows([["" if r[c] is None else r[c] for c in columns] for r in rows])
+        writer.writerow([safe_cell(c) for c in columns])
+        writer.writerows([["" if r[c] is None else safe_cell(r[c]) for c in columns] for r in rows])
 
     book = Workbook()
     sheet = book.active
     sheet.title = "answers"
-    sheet.append(columns)
+    _append_text(sheet, columns)
     for r in rows:
-        sheet.append([r[c] for c in columns])
+        _append_text(sheet, [r[c] for c in columns])
     sheet.freeze_panes = "B2"
     notes = book.create_sheet("codebook")
-    notes.append(["column", "meaning", "codes and labels"])
+    _append_text(notes, ["column", "meaning", "codes and labels"])
     for line in codebook(columns):
-        notes.append(list(line))
+        _append_text(notes, line)
     about = book.create_sheet("about")
     for line in (
         ("School", school_code),
@@ -230,7 +278,7 @@ def export_school(
         ),
         ("Made by", "gradtrack reports (reports/exports.py)"),
     ):
-        about.append(list(line))
+        _append_text(about, line)
     for ws in (sheet, notes, about):
         for cell in ws[1]:
             cell.font = Font(bold=True)

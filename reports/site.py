@@ -32,7 +32,7 @@ import duckdb
 
 from reports.disclosure import DEFAULT_THRESHOLD, register_relation
 from reports.engine import RenderedPage, open_published, render_page, render_site
-from reports.exports import export_school
+from reports.exports import export_school, inside
 from reports.i18n import LANGUAGES, language_name, translations
 
 __all__ = ["PAGES_DIR", "Catalog", "build_cohort", "build_site", "discover"]
@@ -151,7 +151,7 @@ def build_cohort(
     written = [index]
     for page in pages:
         written += [page.html_path, page.markdown_path]
-    return written + [path for _label, path in downloads]
+    return _all_inside(out_dir, written + [path for _label, path in downloads])
 
 
 def build_site(
@@ -174,7 +174,15 @@ def build_site(
             warehouse, out, cohort, locale_default=locale_default, languages=languages, threshold=threshold
         )
     written.append(write_index(out, locale_default))
-    return written
+    return _all_inside(out, written)
+
+
+def _all_inside(out_dir: str | Path, paths: list[Path]) -> list[Path]:
+    """Fail the build when any written file resolves outside ``out_dir`` (file names are made from
+    data values such as school codes; a bug there must not go unnoticed)."""
+    for path in paths:
+        inside(out_dir, path)
+    return paths
 
 
 def write_index(out_dir: Path, locale: str = "en") -> Path:

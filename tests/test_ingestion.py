@@ -147,7 +147,7 @@ def test_unreadable_files_fail_whole_with_file_and_reason(landing, warehouse, ke
     # The good file still loaded; nothing of the broken one did.
     assert rows(warehouse, "select _source_file from raw.register") == [("register/good.csv",)]
     status = rows(warehouse, "select file, status from audit.load_log order by file")
-    assert status == [("register/broken.csv", "failed"), ("register/good.csv", "loaded")]
+    assert status == [("register/broken.csv", "rejected"), ("register/good.csv", "loaded")]
 
 
 def test_header_only_file_loads_zero_rows(landing, load, warehouse):
@@ -266,7 +266,9 @@ def test_limesurvey_export_with_mapping(landing, load, warehouse):
         }
     )
     (r,) = load(root)
-    assert (r.adapter, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("limesurvey", 3, 2, 1)
+    # Line 4's unknown answer A9 is an optional item: that cell is NULL and quarantined, the row loads.
+    assert (r.adapter, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("limesurvey", 3, 3, 0)
+    assert r.cells_quarantined == 1
     assert "lastpage" in r.message  # unmapped LimeSurvey columns are named in the log
     got = rows(
         warehouse,
@@ -276,12 +278,18 @@ def test_limesurvey_export_with_mapping(landing, load, warehouse):
     assert got == [
         ("11", "IT-COMETA", "work", "teamwork", True, 7.0, "it"),
         ("12", "IT-COMETA", "further_studies", "problem_solving", False, None, "it"),
+        ("13", "IT-COMETA", None, "problem_solving;teamwork", True, 5.0, "it"),
     ]
     assert rows(warehouse, "select token from restricted.survey_identifiers order by 1") == [
         ("tok11",),
         ("tok12",),
+        ("tok13",),
     ]
-    assert _quarantine(warehouse, "surveys/m6/it_cometa.csv")[0][:2] == (4, "current_status")
+    assert rows(
+        warehouse,
+        "select line, column_name, source_header, value, row_kept from audit.quarantine where file = ?",
+        ["surveys/m6/it_cometa.csv"],
+    ) == [(4, "current_status", "Q01", "A9", True)]
 
 
 def test_mapping_for_another_wave_is_refused(landing, warehouse, key):
@@ -303,10 +311,13 @@ def test_survey_multichoice_and_timestamps(landing, load, warehouse):
         "c;10/01/2020 10:00;;S3;ES-LAB;teamwork;flying\n"
     )
     (r,) = load(landing({"surveys/m6/es.csv": text}))
-    assert (r.rows_loaded, r.rows_quarantined) == (1, 2)
-    assert rows(warehouse, "select relevant_skills, minutes_to_complete from raw.survey_m6") == [
-        ("teamwork;technical", 5.0)
-    ]
+    # b breaks a row rule (submitted before started): rejected; c's unknown code only nulls its cell.
+    assert (r.rows_loaded, r.rows_quarantined, r.cells_quarantined) == (2, 1, 1)
+    assert rows(
+        warehouse,
+        "select response_id, relevant_skills, current_status, minutes_to_complete "
+        "from raw.survey_m6 order by 1",
+    ) == [("a", "teamwork;technical", "work", 5.0), ("c", "teamwork", None, None)]
     reasons = {(x[0], x[1]) for x in _quarantine(warehouse, "surveys/m6/es.csv")}
     assert reasons == {(3, "submitted_at"), (4, "current_status")}
 
@@ -436,3 +447,171 @@ def test_line_numbers_hold_when_the_connection_does_not_preserve_order(landing, 
         ("S3", 5),
     ]
     assert [q[0] for q in _quarantine(warehouse, "register/es.csv")] == [4]
+
+
+# --- issue 10: declared sources, national headers, cell-level quarantine, isolation ------------------
+
+
+def test_sepe_keys_under_source_es_tgss_load_in_full(landing, load, warehouse):
+    """A canonical admin file whose rows say `source = es_tgss` may carry SEPE keys in contract_type."""
+    text = (
+        "national_id,employer_id,spell_start,spell_end,contract_type,part_time_pct,nace_section,"
+        "monthly_earnings,source,extracted_on\n"
+        "12345678Z,E1,2019-07-01,,100,,C,1500.5,es_tgss,2021-03-01\n"
+        "12345678Z,E1,2019-07-01,2019-12-31,502,50,I,,es_tgss,2021-03-01\n"
+        "12345678Z,E2,2020-01-01,,421,,C,,es_tgss,2021-03-01\n"
+        "87654321X,E3,2020-01-01,,temporary,,C,,ee_emta,2021-03-01\n"
+    )
+    (r,) = load(landing({"admin/mixed_2021.csv": text}))
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined, r.cells_quarantined) == (4, 4, 0, 0)
+    got = rows(
+        warehouse,
+        "select source, source_contract_code, contract_type, is_part_time "
+        "from raw.employment_spells order by _source_line",
+    )
+    assert got == [
+        ("es_tgss", "100", "permanent", False),
+        ("es_tgss", "502", "temporary", True),
+        ("es_tgss", "421", "apprenticeship", False),
+        ("ee_emta", None, "temporary", False),
+    ]
+
+
+TGSS_SPANISH = (
+    "IPF;NAF;Régimen;Fecha de alta;Fecha de baja;Clave de contrato;Coeficiente de parcialidad;CNAE;"
+    "CCC\n"
+    "12345678Z;281234567890;0111;01/07/2019;;100;;2562;28/1234567\n"
+    "12345678Z;281234567890;0111;01/01/2020;30/06/2020;502;500;5610;28/7654321\n"
+    "12345678Z;281234567890;0521;01/07/2020;;;;6201;\n"
+)
+TGSS_MAP = """
+# TGSS extract with its own Spanish headers (docs/mapping-format.md)
+constants:
+  source: es_tgss
+  extracted_on: 2021-03-01
+columns:
+  IPF: national_id
+  Régimen: regime
+  Fecha de alta: spell_start
+  Fecha de baja: spell_end
+  Clave de contrato: contract_key
+  Coeficiente de parcialidad: part_time_pct
+  CNAE: nace_section
+  CCC: employer_id
+values:
+  regime:
+    "0111": RG
+    "0521": RETA
+transforms:
+  part_time_pct: per_mille_to_percent
+  nace_section: nace_division_to_section
+"""
+
+
+def test_tgss_extract_with_spanish_headers_loads_through_a_mapping(landing, load, warehouse):
+    root = landing(
+        {"admin/tgss_2021.csv": TGSS_SPANISH, "admin/tgss_2021.yaml": TGSS_MAP.encode()}, encoding="latin-1"
+    )
+    (r,) = load(root)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 3, 0), r.message
+    assert "NAF" in r.message  # an unmapped column is named
+    got = rows(
+        warehouse,
+        "select contract_type, source_contract_code, part_time_pct, is_part_time, nace_section, "
+        "spell_start::varchar, source, extracted_on::varchar "
+        "from raw.employment_spells order by _source_line",
+    )
+    assert got == [
+        ("permanent", "100", None, False, "C", "2019-07-01", "es_tgss", "2021-03-01"),
+        ("temporary", "502", 50.0, True, "I", "2020-01-01", "es_tgss", "2021-03-01"),
+        ("self_employed", "RETA", None, False, "J", "2020-07-01", "es_tgss", "2021-03-01"),
+    ]
+
+
+def test_mapping_values_are_text_and_unknown_keys_are_named(landing, warehouse, key):
+    csv = "Matricola,Stato,Esperienza\nS1,1,no\nS2,2,yes\n"
+    mapping = """
+constants: {response_id: x}
+columns:
+  Matricola: student_id
+  Stato: current_status
+  Esperienza: unpaid_extra_hours
+values:
+  current_status: {1: work, 2: unemployed}
+  unpaid_extra_hours: {yes: yes, no: no}
+"""
+    root = landing({"surveys/m6/a.csv": csv, "surveys/m6/a.yaml": mapping.replace("response_id: x", "")})
+    # `constants: {}` without response_id: required column missing after mapping, said so.
+    (r,) = load_source(warehouse, root, "survey", key, wave="m6", raise_on_failure=False)
+    assert r.status == "rejected" and "response_id" in r.message
+    root = landing(
+        {"surveys/m6/a.csv": "Id," + csv.replace("\nS1", "\n1,S1").replace("\nS2", "\n2,S2")}
+        | {
+            "surveys/m6/a.yaml": mapping.replace("constants: {response_id: x}", "").replace(
+                "columns:", "columns:\n  Id: response_id"
+            )
+        }
+    )
+    (r,) = load_source(warehouse, root, "survey", key, wave="m6", raise_on_failure=False)
+    assert (r.status, r.rows_loaded, r.cells_quarantined) == ("loaded", 2, 0), r.message
+    assert rows(warehouse, "select current_status, unpaid_extra_hours from raw.survey_m6 order by 1") == [
+        ("unemployed", "yes"),
+        ("work", "no"),
+    ]
+    misspelt = mapping.replace("Stato:", "Statto:")
+    root = landing({"surveys/m18/b.csv": csv, "surveys/m18/b.yaml": misspelt})
+    (r,) = load_source(warehouse, root, "survey", key, wave="m18", raise_on_failure=False)
+    assert r.status == "rejected" and "does not have: Statto " in r.message
+
+
+@pytest.mark.parametrize("bad", ["29/02/1994", "93/04/1995"])
+def test_invalid_optional_birth_date_loads_the_row_with_a_cell_quarantine_record(
+    landing, load, warehouse, bad
+):
+    (r,) = load(landing({"register/es.csv": register_rows(ANA.replace("03/04/2000", bad), LUIS)}))
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined, r.cells_quarantined) == (2, 2, 0, 1)
+    assert rows(
+        warehouse, "select student_id, birth_date from restricted.register_identifiers order by 1"
+    ) == [("S1", None), ("S2", __import__("datetime").date(2000, 9, 15))]
+    assert rows(warehouse, "select birth_year from raw.register order by graduate_key") != []
+    q = rows(
+        warehouse,
+        "select file, line, column_name, source_header, value, row_kept, reason from audit.quarantine",
+    )
+    assert q == [
+        ("register/es.csv", 2, "birth_date", "birth_date", None, True,
+         "not a valid date (expected YYYY-MM-DD or DD/MM/YYYY)"),
+    ]  # fmt: skip
+    # The personal value itself is only in the restricted zone.
+    assert bad in rows(warehouse, "select record from restricted.quarantine_records")[0][0]
+
+
+def test_one_unreadable_school_file_is_rejected_and_every_other_loads(landing, warehouse, key):
+    from ingestion.loaders import load_landing
+
+    other = LUIS.replace("S2;ES-LAB", "S7;ES-AVI")
+    root = landing(
+        {
+            "register/a_lab.csv": register_rows(ANA),
+            "register/b_broken.csv": b"\x00\x01binary",
+            "register/c_avi.csv": register_rows(other),
+            "surveys/m6/lab.csv": (
+                "response_id,started_at,student_id,school_code\n1,2020-01-10 10:00,S1,ES-LAB\n"
+            ),
+        }
+    )
+    reports = load_landing(warehouse, root, key, raise_on_failure=False)
+    assert {r.file: r.status for r in reports} == {
+        "register/a_lab.csv": "loaded",
+        "register/b_broken.csv": "rejected",
+        "register/c_avi.csv": "loaded",
+        "surveys/m6/lab.csv": "loaded",
+    }
+    assert rows(warehouse, "select school_code from raw.register order by 1") == [("ES-AVI",), ("ES-LAB",)]
+    assert rows(warehouse, "select file, status, message from audit.load_log where status = 'rejected'") == [
+        (
+            "register/b_broken.csv",
+            "rejected",
+            "not a CSV text file (it contains NUL bytes; binary or UTF-16?)",
+        )
+    ]

@@ -25,10 +25,13 @@ from ingestion.contract import (
     REGISTER,
     WAVES,
 )
+from ingestion.limesurvey import read_structure
 from ingestion.sample import SampleSummary, generate
+from ingestion.sample.generator import LIMESURVEY6_WAVE
 from ingestion.sample.ids import DNI_LETTERS, cf_check_char
 from ingestion.sample.names import BY_COUNTRY
 from ingestion.sample.schools import SCHOOLS
+from ingestion.sample.surveys import LS_IDENT
 
 BOM = b"\xef\xbb\xbf"
 COHORTS = (2019, 2020)
@@ -125,6 +128,7 @@ def test_layout_follows_the_contract(sample: SampleSummary) -> None:
             expected.add(f"admin/{source}_{cohort + 2}.csv")
         for wave in WAVES:
             expected.add(f"surveys/{wave}/it_cometa_{cohort}.yaml")
+        expected.add(f"surveys/{LIMESURVEY6_WAVE}/it_cometa_{cohort}.lss")
     expected.add("context/eurostat_unemployment.csv")
     assert files == expected
     assert not any("nl_" in f for f in files if f.startswith("admin/"))
@@ -423,7 +427,7 @@ def test_truth_responses_match_landing_files(sample: SampleSummary) -> None:
     for p in (sample.landing / "surveys").rglob("*.csv"):
         rel = str(p.relative_to(sample.landing))
         d = read(p)
-        key = "id" if "id" in d.columns else "response_id"
+        key = next(k for k in ("id", "Response ID", "response_id") if k in d.columns)
         assert d[key].is_unique
         seen |= {(rel, r) for r in d[key]}
     assert seen == set(zip(resp.file, resp.response_id, strict=True))
@@ -464,7 +468,7 @@ def test_limesurvey_export_and_mapping(sample: SampleSummary, register: pd.DataF
     resp = truth(sample, "responses.csv")
     tokens = register[register.school_code == "IT-COMETA"].set_index("student_id").token
     assert tokens.str.fullmatch(r"[A-Za-z0-9]{15}").all()
-    for wave in WAVES:
+    for wave in (w for w in WAVES if w != LIMESURVEY6_WAVE):  # the older "answer codes" export
         csv = sample.landing / f"surveys/{wave}/it_cometa_2019.csv"
         mapping = yaml.safe_load(csv.with_suffix(".yaml").read_text())
         assert mapping["format"] == "limesurvey" and mapping["wave"] == wave
@@ -492,6 +496,32 @@ def test_limesurvey_export_and_mapping(sample: SampleSummary, register: pd.DataF
         owner = t.loc[d.id, "student_id"].to_numpy()
         assert (d.token.to_numpy() == tokens.loc[owner].to_numpy()).all()  # same token in all waves
         assert ((d.submitdate == "") == (t.loc[d.id, "role"].to_numpy() == "unfinished")).all()
+
+
+def test_limesurvey6_default_export_with_its_structure(sample: SampleSummary) -> None:
+    """The m18 wave comes as LimeSurvey 6 exports by default: full texts, full answers, its .lss."""
+    csv = sample.landing / f"surveys/{LIMESURVEY6_WAVE}/it_cometa_2019.csv"
+    data = csv.read_bytes()
+    assert (
+        data.startswith(b"\xef\xbb\xbf")
+        and data.endswith(b"\r\n\r\n")
+        and b"\n" not in data.replace(b"\r\n", b"")
+    )
+    header, first = data[3:].decode("utf-8").split("\r\n")[:2]
+    assert header.startswith('"Response ID","Date submitted","Last page","Start language"')
+    assert first.startswith('"') and ",," in data.decode("utf-8")  # not shown: empty and unquoted
+    structure = read_structure(csv.with_suffix(".lss"), "m18")
+    assert structure.languages == ["it", "en"]
+    assert [q.code for q in structure.questions][:6] == list(LS_IDENT)
+    skills = structure.question("Q07")
+    assert skills is not None and skills.type == "M" and len(skills.subquestions) == 7
+    short = yaml.load(csv.with_suffix(".yaml").read_text(), Loader=yaml.BaseLoader)
+    assert set(short) == {"wave", "constants", "questions", "answers"}
+    assert (
+        short["questions"]["Q01"] == "current_status" and short["answers"]["current_status"]["A1"] == "work"
+    )
+    text = data.decode("utf-8")
+    assert '"Sì"' in text and '"N/A"' in text and '"Altro"' not in text.split("\r\n")[0]
 
 
 def test_admin_spells(sample: SampleSummary, register: pd.DataFrame) -> None:

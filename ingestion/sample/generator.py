@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ingestion.contract import ADMIN, CODEBOOK, CONTEXT, ES_TGSS, REGISTER, WAVES
 from ingestion.sample import admin as admin_mod
+from ingestion.sample import limesurvey6
 from ingestion.sample.population import (
     QUAL_EQF,
     QUALS,
@@ -32,6 +33,7 @@ from ingestion.sample.population import (
 from ingestion.sample.schools import CONTEXT_SOURCE, SCHOOLS, UNEMPLOYMENT, unemployment_rate
 from ingestion.sample.surveys import (
     ROLES,
+    Rendered,
     build_wave,
     limesurvey_mapping,
     ls_header,
@@ -48,6 +50,9 @@ from ingestion.sample.text import (
 from ingestion.sample.writer import LIMESURVEY, PLAIN_UTF8, SPANISH_EXCEL, UTF8_BOM, CsvStyle, CsvWriter
 
 LANDING_FOLDERS = ("register", "surveys", "admin", "context")
+# The LimeSurvey school sends this wave as LimeSurvey 6 exports it by default (ingestion/sample/
+# limesurvey6.py); its other waves as an older "answer codes" export with a full mapping file.
+LIMESURVEY6_WAVE = "m18"
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,15 @@ class _Run:
         rng = stream(seed, "render", pop.cohort, wave)
         for s_i, school in enumerate(SCHOOLS):
             rel = f"surveys/{wave}/{school.stem}_{pop.cohort}.csv"
-            if school.survey_tool == "limesurvey":
+            if school.survey_tool == "limesurvey" and wave == LIMESURVEY6_WAVE:
+                # LimeSurvey 6's default export (full question texts, full answers in Italian) with
+                # the survey structure (.lss) and the school's short mapping beside it.
+                ls_rows, ls_ids = limesurvey6.write_export(self.out, rel, resp, pop, s_i, "default", rng)
+                rendered = Rendered({}, ls_rows, ls_ids)
+                self.counts["survey"] += len(ls_rows)
+                stem = rel.removesuffix(".csv")
+                self.written += [rel, stem + ".lss", stem + ".yaml"]
+            elif school.survey_tool == "limesurvey":
                 rendered = render_limesurvey(resp, pop, s_i, rng)
                 cols = {h: rendered.columns[h] for h in ls_header(wave)}
                 self.counts["survey"] += self.emit(rel, cols, LIMESURVEY)

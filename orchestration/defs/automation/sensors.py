@@ -38,7 +38,9 @@ def run_requests(
     A register or survey file without rows starts nothing."""
     groups: dict[tuple[tuple[str, ...], str | None], list[Arrival]] = defaultdict(list)
     for arrival in arrivals:
-        if arrival.source in ("register", "survey") and not arrival.cohorts and not arrival.problem:
+        if arrival.source in ("register", "survey") and not (
+            arrival.cohorts or arrival.problem or arrival.undated
+        ):
             continue  # a header without rows: nothing to load for any cohort
         key = tuple(INPUT_ASSET[(arrival.source, arrival.wave)])
         for cohort in [str(c) for c in arrival.cohorts if str(c) in every_cohort] or [None]:

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.contract import WAVES
-from ingestion.loaders import FileReport, LoadError, load_source
+from ingestion.loaders import FileReport, load_source
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
 from orchestration.defs.partitions import (
     WAREHOUSE_POOL,
@@ -37,6 +37,11 @@ def _result(reports: list[FileReport]) -> dg.MaterializeResult:
             "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in reports)),
             "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in reports)),
             "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in reports)),
+            "cells_quarantined": dg.MetadataValue.int(sum(r.cells_quarantined for r in reports)),
+            "files_rejected": dg.MetadataValue.int(sum(r.status == "rejected" for r in reports)),
+            "rejected": dg.MetadataValue.text(
+                "; ".join(f"{r.file}: {r.message}" for r in reports if r.status == "rejected") or "none"
+            ),
             "per_file": dg.MetadataValue.md(
                 "| file | status | read | loaded | quarantined |\n|---|---|---|---|---|\n" + table
             ),
@@ -59,12 +64,16 @@ def _load(
     if cohorts:
         context.log.info(f"Cohort(s) {cohorts}: files with rows of other cohorts are left for their runs")
     with duckdb.get_connection() as con:
-        try:
-            reports = load_source(con, landing.root, source, pseudonym_key.get(), wave=wave, cohorts=cohorts)
-        except LoadError as exc:
-            raise dg.Failure(description=str(exc), metadata={"files": len(exc.reports)}) from exc
+        # One school's unreadable file is rejected and recorded (audit.load_log status `rejected`);
+        # every other file still loads, and `gradtrack run` ends with its "rejected files" exit code.
+        reports = load_source(
+            con, landing.root, source, pseudonym_key.get(), wave=wave, cohorts=cohorts, raise_on_failure=False
+        )
     for r in reports:
         if r.status == "other_cohort":
+            continue
+        if r.status == "rejected":
+            context.log.warning(f"{r.file}: rejected, nothing of it loaded: {r.message}")
             continue
         context.log.info(
             f"{r.file}: {r.status}, read {r.rows_read}, loaded {r.rows_loaded}, "

@@ -3,8 +3,10 @@
 Input checks are blocking, so a register, survey or admin table that breaks the contract stops the
 dbt models built on it. Mart checks are blocking too: nothing runs after marts/indicators, but a
 failed blocking check fails the run, and `gradtrack run` then keeps the last good warehouse instead
-of publishing wrong numbers, unsuppressed small cells or leaked personal values. Only the survey
-fieldwork window warns without blocking: a survey may legitimately arrive before its register.
+of publishing wrong numbers, unsuppressed small cells or leaked personal values. The loader enforces
+the input rules per row (one school's bad rows or cells are held back at load time), so an input
+check fails only on what the loader could not see. The survey fieldwork window and the landing-file
+check (rejected or mostly quarantined files) warn without blocking.
 """
 
 import time
@@ -138,6 +140,85 @@ def spells_valid(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource)
     return _run(context, duckdb, suites.check_spells, ERROR)
 
 
+# ---------------------------------------------------------------- landing files (warn only)
+
+QUARANTINE_WARN_SHARE = dg.EnvVar("GRADTRACK_QUARANTINE_WARN_SHARE")  # optional; default 0.5
+
+
+def quarantine_warn_share() -> float:
+    """Share of a file's rows quarantined above which the file is reported (default: half)."""
+    value = QUARANTINE_WARN_SHARE.get_value()
+    share = float(value) if value else 0.5
+    if not 0 <= share <= 1:
+        raise ValueError(f"GRADTRACK_QUARANTINE_WARN_SHARE must be between 0 and 1, got {value!r}")
+    return share
+
+
+def unusable_files(
+    con: duckdb_lib.DuckDBPyConnection, source: str, wave: str | None, share: float
+) -> list[tuple[str, str, str]]:
+    """(file, status, why) of this source's files whose latest load was rejected, or quarantined
+    more than `share` of its rows (all of them counts whatever the share)."""
+    return [
+        (f, st, why)
+        for f, st, why in con.execute(
+            """with latest as (
+                   select *, row_number() over (partition by file order by started_at desc) as n
+                   from audit.load_log where source = ? and wave is not distinct from ?)
+               select file, status,
+                      case when status = 'rejected' then message
+                           else rows_quarantined || ' of ' || rows_read || ' rows quarantined' end
+               from latest
+               where n = 1 and (status = 'rejected' or (status = 'loaded' and rows_read > 0
+                     and (rows_quarantined = rows_read or rows_quarantined > ? * rows_read)))
+               order by file""",
+            [source, wave, share],
+        ).fetchall()
+    ]
+
+
+def _files_check(asset: dg.AssetKey, source: str, wave: str | None) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset,
+        name="landing_files_usable",
+        blocking=False,
+        pool=WAREHOUSE_POOL,
+        description="Every landing file of this table was read (none rejected) and no file had all, or "
+        "more than GRADTRACK_QUARANTINE_WARN_SHARE (default half), of its rows quarantined. Warns only: "
+        "the other files' figures are built.",
+    )
+    def landing_files_usable(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        share = quarantine_warn_share()
+        with duckdb.get_connection() as con:
+            found = unusable_files(con, source, wave, share)
+        table = "\n".join(f"| {f} | {st} | {why} |" for f, st, why in found)
+        for f, st, why in found:
+            context.log.warning(f"{f}: {st}: {why}")
+        return dg.AssetCheckResult(
+            passed=not found,
+            severity=WARN,
+            description="every file read and mostly loaded"
+            if not found
+            else f"{len(found)} file(s) rejected or mostly quarantined: " + ", ".join(f for f, _, _ in found),
+            metadata={
+                "files": dg.MetadataValue.int(len(found)),
+                "quarantine_warn_share": dg.MetadataValue.float(share),
+                "details": dg.MetadataValue.md("| file | status | why |\n|---|---|---|\n" + table),
+            },
+        )
+
+    return landing_files_usable
+
+
+file_checks: list[dg.AssetChecksDefinition] = [
+    _files_check(REGISTER, "register", None),
+    *[_files_check(dg.AssetKey(["raw", f"survey_{w}"]), "survey", w) for w in WAVES],
+    _files_check(EMPLOYMENT_SPELLS, "admin", None),
+]
+
+
 # ---------------------------------------------------------------- marts/indicators (blocking)
 
 
@@ -226,4 +307,4 @@ mart_checks: list[dg.AssetChecksDefinition] = [
     breakdowns_add_up,
     no_personal_values_outside_restricted,
 ]
-checks: list[dg.AssetChecksDefinition] = [*input_checks, *mart_checks]
+checks: list[dg.AssetChecksDefinition] = [*input_checks, *file_checks, *mart_checks]
