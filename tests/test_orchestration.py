@@ -278,6 +278,8 @@ def test_second_run_on_the_same_warehouse_waits_for_the_first(tmp_path):
     warehouse = tmp_path / "wh" / "gradtrack.duckdb"
     warehouse.parent.mkdir()
     (tmp_path / "landing" / "register").mkdir(parents=True)
+    # A landing folder with a file: an empty one is refused before the lock is taken.
+    (tmp_path / "landing" / "register" / "es.csv").write_text("student_id,school_code\n")
     command = [
         str(Path(sys.executable).with_name("gradtrack")),
         "run",
@@ -296,6 +298,8 @@ def test_second_run_on_the_same_warehouse_waits_for_the_first(tmp_path):
         )
         try:
             line = proc.stdout.readline()
+            if line.startswith("No warehouse at"):  # a first run says it starts a new warehouse
+                line = proc.stdout.readline()
             assert "Another run is building" in line, line
             time.sleep(2)
             assert proc.poll() is None  # still waiting while the lock is held
