@@ -4,7 +4,6 @@ leaves behind, then a re-run of one cohort that leaves the other exactly as it w
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -141,22 +140,31 @@ def test_analysts_get_a_database_without_restricted_or_raw_data(built):
     assert copied == in_warehouse > 0
 
 
-def test_failed_run_leaves_last_good_warehouse_intact(built, tmp_path):
+def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tmp_path):
+    """One school's unreadable file never stops the others: it is rejected, named, and the run ends
+    with exit code 3 (finished with rejected files), the register as it was."""
     landing, warehouse, proc = built
     assert proc.returncode == 0
-    analyst = warehouse.with_name("gradtrack.analyst.duckdb")
-    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
-    analyst_before = hashlib.sha256(analyst.read_bytes()).hexdigest()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    graduates = con.execute("select count(*) from raw.register").fetchone()[0]
+    con.close()
     broken = landing / "register" / "zz_broken.csv"
     broken.write_text("student_id;school_code\nX1;ES-X\n", encoding="utf-8")
     try:
-        failed = _run(tmp_path, landing, warehouse)
+        partial = _run(tmp_path, landing, warehouse)
     finally:
         broken.unlink()
-    assert failed.returncode == 1
-    assert "register/zz_broken.csv" in failed.stdout and "missing required column" in failed.stdout
-    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
-    assert hashlib.sha256(analyst.read_bytes()).hexdigest() == analyst_before
+    assert partial.returncode == 3, partial.stdout[-2000:]
+    assert "zz_broken.csv" in partial.stdout and "rejected" in partial.stdout
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.register").fetchone()[0] == graduates
+        status = con.execute(
+            "select status from audit.load_log where file like '%zz_broken.csv' order by started_at desc"
+        ).fetchone()
+    finally:
+        con.close()
+    assert status == ("rejected",)
 
 
 def test_run_without_key_stops_with_instructions(built, tmp_path):
