@@ -19,6 +19,8 @@ LANDING = dg.EnvVar("GRADTRACK_LANDING")  # the landing folder of the data contr
 REPORTS = dg.EnvVar("GRADTRACK_REPORTS")  # where the report site is written
 ANALYST_DATABASE = dg.EnvVar("GRADTRACK_ANALYST_DATABASE")  # the analysts' copy (no restricted)
 SUPPRESSION_THRESHOLD = dg.EnvVar("GRADTRACK_SUPPRESSION_THRESHOLD")  # optional; dbt's default else
+PUBLICATION_THRESHOLD = dg.EnvVar("GRADTRACK_PUBLICATION_THRESHOLD")  # optional; 20 else
+ROUNDING_BASE = dg.EnvVar("GRADTRACK_ROUNDING_BASE")  # optional; 5 else
 WAVE_DATES = dg.EnvVar("GRADTRACK_WAVE_DATES")  # optional; ingestion.waves.DEFAULT_DATES else
 
 DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
@@ -32,6 +34,8 @@ ENV_VARS = {
     "GRADTRACK_PSEUDONYM_KEY_FILE": "file holding the secret HMAC key",
     "GRADTRACK_LINKAGE_DECISIONS": "CSV of reviewers' match/no_match decisions (docs/linkage.md)",
     "GRADTRACK_SUPPRESSION_THRESHOLD": "smallest published base (default: dbt var suppression_threshold, 5)",
+    "GRADTRACK_PUBLICATION_THRESHOLD": "published reports: smallest base of a shown figure (default 20)",
+    "GRADTRACK_ROUNDING_BASE": "published reports: counts rounded to a multiple of this (default 5)",
     "GRADTRACK_WAVE_DATES": "when each wave is due, e.g. pre_graduation=03-01,m6=01-15,m18=01-15",
     "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensor cursor); `gradtrack run` records there",
 }
@@ -47,6 +51,37 @@ def suppression_threshold() -> int:
         return threshold
     config = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
     return int(config.get("vars", {}).get("suppression_threshold", 5))
+
+
+def _positive(var: dg.EnvVar, name: str, default: int) -> int:
+    value = var.get_value()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
+
+
+def publication_threshold() -> int:
+    """The published reports' threshold (docs/disclosure.md): no figure on a smaller base is shown.
+
+    Separate from the warehouse's `suppressed` flag (`suppression_threshold`), which analysts
+    see; the published layer applies its own threshold, and hides what the warehouse flags too.
+    """
+    from reports.disclosure import DEFAULT_THRESHOLD
+
+    return _positive(PUBLICATION_THRESHOLD, "GRADTRACK_PUBLICATION_THRESHOLD", DEFAULT_THRESHOLD)
+
+
+def rounding_base() -> int:
+    """Published counts are rounded to the nearest multiple of this (docs/disclosure.md)."""
+    from reports.disclosure import DEFAULT_ROUNDING_BASE
+
+    return _positive(ROUNDING_BASE, "GRADTRACK_ROUNDING_BASE", DEFAULT_ROUNDING_BASE)
 
 
 def wave_calendar() -> WaveCalendar:

@@ -35,15 +35,46 @@ from babel.numbers import format_decimal, format_percent, get_decimal_symbol, ge
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from reports.labels import CODE_COLUMNS, CODE_LABELS, STATUS_ORDER, humanize
+from reports.labels import (
+    CODE_COLUMNS,
+    CODE_LABELS,
+    REGION_NAMES,
+    REGISTER_INDICATORS,
+    STATUS_ORDER,
+    humanize,
+    region_name,
+)
 from reports.labels import label as code_label
 from reports.results import QueryResult, is_suppressed
 
 SUPPRESSED_MARK = "–"
 SMALL_BASE_MARK = "⚠"
+#: Why a cell shows no number, or a number to read with care: its mark and the glyph shown.
+#: ``small_base``: the base is under the disclosure threshold; ``secondary``: hidden so that
+#: another hidden figure cannot be worked out; ``no_data``: nothing to show (no answers, no
+#: records); ``low_precision``: shown, but the base is small and the figure imprecise.
+MARK_GLYPHS: dict[str, str] = {
+    "small_base": SUPPRESSED_MARK,
+    "secondary": "×",
+    "no_data": "..",
+    "low_precision": SMALL_BASE_MARK,
+}
+#: The published ``suppression`` reasons of the current disclosure copy, as marks.
+SUPPRESSION_MARKS = {"primary": "small_base", "secondary": "secondary", "empty": "no_data"}
+#: Order of the legend lines on a page.
+MARK_ORDER = ("small_base", "secondary", "no_data", "low_precision")
 KINDS = ("auto", "percent", "integer", "decimal", "points")
 BAR_COLOR = "#2b6a99"
 CHART_WIDTH = 520
+#: A sentence ended by a letter, percent sign, bracket or tag and glued to the next one:
+#: "…with a job.67.5%", "trabajo.Un".
+GLUED_SENTENCE_RE = re.compile(r"(?<=[^\W\d_]|[%)>»])([.!?])(?=[A-ZÀ-ÖØ-Þ0-9]|<span\b)")
+#: Italian articles and prepositions before a number read with a vowel (otto, ottanta, undici,
+#: uno): "il 81,8%" → "l'81,8%", "del 11%" → "dell'11%".
+ITALIAN_ELISION_RE = re.compile(
+    r"\b(il|Il|del|Del|al|Al|dal|Dal|nel|Nel|sul|Sul) (?=(?:<span\b[^>]*>)?(?:8|11(?!\d)|1(?![\d.])))"
+)
+ITALIAN_ELIDED = {"il": "l'", "Il": "L'"}
 MARKER_RE = re.compile(r"<!-- gradtrack-chart (c\d+) sha256=[0-9a-f]+ -->")
 
 #: Key columns of an indicator row, carried as provenance on printed numbers.
@@ -170,6 +201,24 @@ def infer_kind(row: Mapping[str, Any], value_column: str = "value") -> str:
     return "decimal"
 
 
+def uncap(text: Any) -> str:
+    """First letter in lower case, for a label inside a sentence; acronyms ("VET") are kept."""
+    words = str(text)
+    if len(words) > 1 and words[1].isupper():
+        return words
+    return words[:1].lower() + words[1:]
+
+
+def row_mark(row: Mapping[str, Any]) -> str | None:
+    """The mark of a published row: its ``mark`` column, else read from ``suppression``."""
+    mark = row.get("mark")
+    if mark in MARK_GLYPHS:
+        return str(mark)
+    if is_suppressed(row):
+        return SUPPRESSION_MARKS.get(str(row.get("suppression") or "primary"), "small_base")
+    return None
+
+
 @dataclass(frozen=True)
 class Cell:
     """One value ready for display: its text, base and interval, or the reason it has none."""
@@ -181,10 +230,13 @@ class Cell:
     suppressed: bool
     small: bool
     kind: str
+    mark: str | None = None
+    low: str | None = None
+    high: str | None = None
 
     @property
     def marked(self) -> str:
-        """The text with the caution mark when the base is small."""
+        """The text with the caution mark when the figure is imprecise (small base)."""
         return f"{self.text} {SMALL_BASE_MARK}" if self.small else self.text
 
 
@@ -285,7 +337,23 @@ class Components:
             "decimal": lambda v: self.numbers.format(v, "decimal"),
             "points": lambda v: self.numbers.format(v, "points"),
             "label": self.label,
+            "typeset": self.typeset,
+            "region_name": region_name,
+            "uncap": uncap,
         }
+
+    def typeset(self, text: Any) -> Markup:
+        """A paragraph of running text made of translated sentences, tidied for its language.
+
+        Sentences assembled from conditional parts are joined by one space (never glued:
+        "trabajo.Un"), and Italian articles elide before numbers read with a vowel ("l'81,8%").
+        Wrap paragraphs in ``{% filter typeset %}…{% endfilter %}``.
+        """
+        html = re.sub(r"\s+", " ", str(text if isinstance(text, Markup) else escape(text))).strip()
+        html = GLUED_SENTENCE_RE.sub(r"\1 ", html)
+        if self.numbers.locale.language == "it":
+            html = ITALIAN_ELISION_RE.sub(lambda m: ITALIAN_ELIDED.get(m.group(1), m.group(1) + "l'"), html)
+        return Markup(html)
 
     # ----------------------------------------------------------------- helpers
 
@@ -303,9 +371,23 @@ class Components:
         """Codes get labels; other values (school codes, years) stay as they are unless labelled."""
         if value is None:
             return ""
+        all_schools = column in ("school_code", "breakdown_value") and str(value) == "all"
+        if all_schools and str(value) not in self._labels(labels):
+            return self._("All schools")
         if column in CODE_COLUMNS or str(value) in self._labels(labels):
             return self.label(value, labels)
+        if column in ("region", "country", "breakdown_value") and str(value) in REGION_NAMES:
+            return REGION_NAMES[str(value)]
+        if column == "breakdown_value" and str(value) in CODE_LABELS:  # sexes, sectors, "unknown"
+            return self.label(value, labels)
         return str(value)
+
+    def source_label(self, row: Mapping[str, Any]) -> str:
+        """Where a figure comes from: register-based indicators (graduates, share of women) say
+        so, whatever ``source`` their row is stored under."""
+        if row.get("indicator") in REGISTER_INDICATORS:
+            return self.label("register")
+        return self.label(row.get("source"))
 
     def header(self, column: str, headers: Mapping[str, str] | None = None) -> str:
         """Heading for a column (or parameter) name: known names translated, others humanized."""
@@ -345,42 +427,93 @@ class Components:
         return data
 
     def cell(self, row: Mapping[str, Any], value: str = "value", fmt: str = "auto") -> Cell:
-        """Display form of one row's value, honouring suppression and small bases."""
+        """Display form of one row's value, honouring its mark (hidden, no data, imprecise)."""
         if fmt not in KINDS:
             raise ComponentError(f"fmt must be one of {', '.join(KINDS)}, got {fmt!r}")
         kind = infer_kind(row, value) if fmt == "auto" else fmt
-        n = _as_int(row.get("denominator"))
-        if is_suppressed(row):
-            self.state.symbols.add("suppressed")
-            return Cell(None, SUPPRESSED_MARK, None, None, True, False, kind)
+        n = self.base(row)
+        mark = row_mark(row)
+        if is_suppressed(row) or mark in ("small_base", "secondary", "no_data"):
+            mark = mark if mark in ("small_base", "secondary", "no_data") else "small_base"
+            self.state.symbols.add(mark)
+            return Cell(None, MARK_GLYPHS[mark], None, None, True, False, kind, mark)
         number = _as_float(row.get(value))
+        if number is None and value == "value":  # a published row without a value: no data
+            self.state.symbols.add("no_data")
+            return Cell(None, MARK_GLYPHS["no_data"], None, None, True, False, kind, "no_data")
         text = self.numbers.format(number, kind)
-        ci = None
+        ci = low_text = high_text = None
         low, high = _as_float(row.get("ci_low")), _as_float(row.get("ci_high"))
         if number is not None and low is not None and high is not None:
-            ci = f"{self.numbers.format(low, kind)}–{self.numbers.format(high, kind)}"
-        small = n is not None and n < self.settings.small_base and kind != "integer"
+            low_text, high_text = self.numbers.format(low, kind), self.numbers.format(high, kind)
+            ci = f"{low_text}–{high_text}"
+        if "mark" in row:  # the published file decides what is imprecise
+            small = kind != "integer" and mark == "low_precision"
+        else:
+            small = kind != "integer" and n is not None and n < self.settings.small_base
         if small:
-            self.state.symbols.add("small")
-        return Cell(number, text, n, ci, False, small, kind)
+            self.state.symbols.add("low_precision")
+        return Cell(
+            number, text, n, ci, False, small, kind, "low_precision" if small else None, low_text, high_text
+        )
+
+    def interval(self, cell: Cell, style: bool | str = True) -> str:
+        """The 95 % interval of a cell: "95 % CI a–b", or in plain words (``style='plain'``)."""
+        if not cell.ci or not style:
+            return ""
+        if style == "plain":
+            return self._("likely between %(low)s and %(high)s") % {"low": cell.low, "high": cell.high}
+        return f"{self._('95 % CI')} {cell.ci}"
+
+    def interval_header(self, style: bool | str = True) -> str:
+        """Heading of an interval column."""
+        return self._("Likely range") if style == "plain" else self._("95 % CI")
+
+    @staticmethod
+    def base(row: Mapping[str, Any]) -> int | None:
+        """The base n shown beside a share: the people counted, not a sum of weights.
+
+        Reweighted rows carry the sum of their weights in ``denominator``; the published file
+        gives the people in ``base`` (a page may also select ``respondents``): a reader must see
+        how many people answered.
+        """
+        for column in ("base", "base_n", "respondents"):
+            if column in row:
+                return _as_int(row.get(column))
+        return _as_int(row.get("denominator"))
 
     def _n_text(self, cell: Cell) -> str:
         if cell.suppressed:
-            return f"< {self.settings.suppression_threshold}"
+            if cell.mark == "small_base":
+                return f"< {self.settings.suppression_threshold}"
+            return ""
         return "" if cell.n is None else self.numbers.integer(cell.n)
 
-    def _notes(self, suppressed: bool, small: bool) -> str:
-        parts = []
-        if suppressed:
-            parts.append(
-                self._("%(mark)s not shown: fewer than %(n)s graduates in the base.")
-                % {"mark": SUPPRESSED_MARK, "n": self.settings.suppression_threshold}
-            )
-        if small:
-            parts.append(
-                self._("%(mark)s fewer than %(n)s in the base: interpret with caution.")
-                % {"mark": SMALL_BASE_MARK, "n": self.settings.small_base}
-            )
+    def legend(self, mark: str) -> str:
+        """The legend line of one mark, in the page's language."""
+        texts = {
+            "small_base": self._("%(mark)s not shown: fewer than %(n)s graduates in the base."),
+            "secondary": self._("%(mark)s hidden so that another hidden figure cannot be worked out."),
+            "no_data": self._("%(mark)s no data (nobody in the base, or no records for this group)."),
+            "low_precision": self._(
+                "%(mark)s low precision (few people in the base, wide margin): read with caution."
+            ),
+        }
+        n = self.settings.small_base if mark == "low_precision" else self.settings.suppression_threshold
+        return texts[mark] % {"mark": MARK_GLYPHS[mark], "n": n}
+
+    def _notes(self, *cells_or_marks: Any) -> str:
+        """The legend of the marks used by ``cells`` (Cells, or mark names)."""
+        used: set[str] = set()
+        for item in cells_or_marks:
+            if isinstance(item, Cell):
+                if item.mark:
+                    used.add(item.mark)
+            elif isinstance(item, str):
+                used.add(item)
+            elif isinstance(item, set | frozenset | list | tuple):
+                used |= {m.mark if isinstance(m, Cell) else m for m in item if m}
+        parts = [self.legend(m) for m in MARK_ORDER if m in used]
         return f'<p class="note">{escape(" ".join(parts))}</p>' if parts else ""
 
     def _table(
@@ -456,9 +589,17 @@ class Components:
         return f"{head}. " + "; ".join(f"{k}: {self._spoken(v)}" for k, v in items) + "."
 
     def _spoken(self, text: str) -> str:
-        """Marks read aloud: "–" is "not shown", "⚠" is "small base"."""
-        text = text.replace(SUPPRESSED_MARK, self._("not shown"))
-        return text.replace(SMALL_BASE_MARK, "(" + self._("small base") + ")")
+        """Marks read aloud: "–" is "not shown", "⚠" is "low precision"."""
+        spoken = {
+            "small_base": self._("not shown"),
+            "secondary": self._("hidden"),
+            "no_data": self._("no data"),
+        }
+        stripped = text.strip()
+        for mark, words in spoken.items():
+            if stripped == MARK_GLYPHS[mark]:
+                return words
+        return text.replace(SMALL_BASE_MARK, "(" + self._("low precision") + ")")
 
     def _axis(self, kind: str) -> tuple[str, alt.Scale | Any]:
         """Axis label format and scale for a kind: shares run 0-100 %."""
@@ -475,7 +616,7 @@ class Components:
 
     # ----------------------------------------------------------------- inline
 
-    def fmt(self, value: Any, kind: str = "auto", *, ci: bool = False, n: bool = False) -> Markup:
+    def fmt(self, value: Any, kind: str = "auto", *, ci: bool | str = False, n: bool = False) -> Markup:
         """Format a row (``fmt(r, ci=true, n=true)``) or a bare number for running text.
 
         A suppressed row gives "–"; a small base adds ⚠. Used in hand-written tables and
@@ -486,7 +627,7 @@ class Components:
             parts = [cell.marked]
             extra = []
             if ci and cell.ci:
-                extra.append(f"{self._('95 % CI')} {cell.ci}")
+                extra.append(self.interval(cell, ci))
             if n and (cell.n is not None or cell.suppressed):
                 extra.append(f"n = {self._n_text(cell)}")
             if extra:
@@ -506,7 +647,7 @@ class Components:
         title: str | None = None,
         fmt: str = "auto",
         value: str = "value",
-        show_ci: bool = True,
+        show_ci: bool | str = True,
         **filters: Any,
     ) -> Markup:
         """One headline number with its title, base, interval and source.
@@ -535,19 +676,16 @@ class Components:
             number = cell.marked
             meta = []
             if cell.suppressed:
-                meta.append(
-                    self._("not shown: fewer than %(n)s graduates")
-                    % {"n": self.settings.suppression_threshold}
-                )
+                meta.append(self.legend(cell.mark or "small_base").removeprefix(cell.text).strip())
             else:
                 if show_ci and cell.ci:
-                    meta.append(f"{self._('95 % CI')} {cell.ci}")
+                    meta.append(self.interval(cell, show_ci))
                 if cell.n is not None and cell.kind != "integer":
                     meta.append(f"n = {self._n_text(cell)}")
                 if cell.small:
-                    meta.append(self._("small base: interpret with caution"))
+                    meta.append(self._("low precision: read with caution"))
             if row.get("source") and cell.kind != "integer":  # a count has no survey/admin side
-                meta.append(self.label(row["source"]))
+                meta.append(self.source_label(row))
         prov = self.provenance(found[0]) if found else ""
         return _block(
             f'<div class="big-value"{prov}>',
@@ -567,9 +705,10 @@ class Components:
         fmt: str = "auto",
         horizontal: bool | None = None,
         sort: str = "data",
-        show_ci: bool = True,
+        show_ci: bool | str = True,
         labels: Mapping[str, str] | None = None,
         alt_text: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Markup:
         """One bar per row: ``x`` names the category column, ``y`` the value column.
 
@@ -602,7 +741,7 @@ class Components:
             order = [r["cat"] for r in sorted(records, key=lambda r: -(r["val"] or -math.inf))]
         axis_format, scale = self._axis(kind)
         base = alt.Chart(alt.Data(values=records))
-        cat_title = self.header(x)
+        cat_title = self.header(x, headers)
         if horizontal:
             cat_enc = alt.Y("cat:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
             val = alt.X("val:Q", title=None, axis=alt.Axis(format=axis_format), scale=scale)
@@ -634,23 +773,39 @@ class Components:
             )
             size = {"width": CHART_WIDTH, "height": 220}
         chart = alt.layer(*layers).properties(**size)
-        rows = [[cat, c.marked, c.ci or "", self._n_text(c)] for cat, c in zip(cats, cells, strict=True)]
         prov = {(i, 1): self.provenance(r) for i, r in enumerate(data.rows) if y == "value"}
-        table = self._table([cat_title, self.header(y), self._("95 % CI"), "n"], rows, {1, 2, 3}, prov)
+        if kind == "integer":  # counts have no interval and are their own base
+            rows = [[cat, c.marked] for cat, c in zip(cats, cells, strict=True)]
+            table = self._table([cat_title, self.header(y, headers)], rows, {1}, prov)
+        else:
+            rows = [
+                [cat, c.marked, self._range(c, show_ci), self._n_text(c)]
+                for cat, c in zip(cats, cells, strict=True)
+            ]
+            heads = [cat_title, self.header(y, headers), self.interval_header(show_ci), "n"]
+            table = self._table(heads, rows, {1, 2, 3}, prov)
         return self._figure(
             chart=chart,
             title=title,
             alt_text=alt_text or self._alt(self._("Bar chart"), title, [(r[0], r[1]) for r in rows]),
             table=table,
-            notes=self._notes(any(c.suppressed for c in cells), any(c.small for c in cells)),
+            notes=self._notes(list(cells)),
         )
+
+    def _range(self, cell: Cell, style: bool | str) -> str:
+        """An interval for a table column: "a–b", or "a to b" in plain words."""
+        if not cell.ci:
+            return ""
+        if style == "plain":
+            return self._("%(low)s to %(high)s") % {"low": cell.low, "high": cell.high}
+        return cell.ci
 
     def _add_ci(
         self,
         records: list[dict[str, Any]],
         data: QueryResult,
         cells: Sequence[Cell],
-        show_ci: bool,
+        show_ci: bool | str,
     ) -> None:
         """Add interval ends (and push labels past them) where the rows have an interval."""
         if not show_ci or "ci_low" not in data.columns or "ci_high" not in data.columns:
@@ -676,6 +831,7 @@ class Components:
         horizontal: bool = True,
         labels: Mapping[str, str] | None = None,
         alt_text: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Markup:
         """Bars split into segments: ``x`` the category, ``color`` the segment, ``y`` its size.
 
@@ -791,7 +947,7 @@ class Components:
                 )
             )
         chart = alt.layer(*layers).properties(**size)
-        headers = [self.header(x), *series]
+        heads = [self.header(x, headers), *series]
         rows = []
         source_rows = {
             (self.value_label(x, r.get(x), labels), self.value_label(color, r.get(color), labels)): r
@@ -806,7 +962,7 @@ class Components:
                 if c is not None and y == "value":
                     prov[(ci_, si + 1)] = self.provenance(source_rows[(cat, s)])
             rows.append(row)
-        table = self._table(headers, rows, set(range(1, len(headers))), prov)
+        table = self._table(heads, rows, set(range(1, len(heads))), prov)
         all_cells = list(cells.values())
         return self._figure(
             chart=chart,
@@ -820,7 +976,7 @@ class Components:
                 else [],
             ),
             table=table,
-            notes=self._notes(any(c.suppressed for c in all_cells), any(c.small for c in all_cells)),
+            notes=self._notes(all_cells),
         )
 
     def line_chart(
@@ -907,7 +1063,7 @@ class Components:
             title=title,
             alt_text=alt_text or self._alt(self._("Line chart"), title, items),
             table=table,
-            notes=self._notes(any(c.suppressed for c in cells), any(c.small for c in cells)),
+            notes=self._notes(list(cells)),
         )
 
     def data_table(
@@ -952,14 +1108,13 @@ class Components:
         numeric: set[int] = set()
         body: list[list[str]] = []
         prov: dict[tuple[int, int], str] = {}
-        any_suppressed = any_small = False
+        used: list[Cell] = []
         for row_i, row in enumerate(rows_in):
             if value == "value" and value in columns:
                 prov[(row_i, list(columns).index(value))] = self.provenance(row)
             c = self.cell(row, value, fmt) if value in data.columns else None
             if c is not None:
-                any_suppressed |= c.suppressed
-                any_small |= c.small
+                used.append(c)
             out = []
             for i, col in enumerate(columns):
                 v = row.get(col)
@@ -970,7 +1125,9 @@ class Components:
                 elif col == "denominator" and c is not None:
                     text, is_num = self._n_text(c), True
                 elif is_suppressed(row) and v is None and col not in ("suppressed",):
-                    text, is_num = SUPPRESSED_MARK, True
+                    text, is_num = (c.text if c is not None else SUPPRESSED_MARK), True
+                elif col == "source" and v is not None and str(v) not in self._labels(labels):
+                    text, is_num = self.source_label(row), False
                 elif col in CODE_COLUMNS or str(v) in self._labels(labels):
                     text, is_num = self.value_label(col, v, labels), False
                 elif isinstance(v, bool):
@@ -982,7 +1139,7 @@ class Components:
                 elif isinstance(v, float | Decimal):
                     text, is_num = self.numbers.decimal(float(v)), True
                 else:
-                    text, is_num = ("" if v is None else str(v)), False
+                    text, is_num = self.value_label(col, v, labels), False
                 if is_num:
                     numeric.add(i)
                 out.append(text)
@@ -997,9 +1154,7 @@ class Components:
                 "total": len(data.rows),
             }
             more = f'<p class="note">{escape(shown)}</p>'
-        return _block(
-            '<div class="table-wrap">', table, more, self._notes(any_suppressed, any_small), "</div>"
-        )
+        return _block('<div class="table-wrap">', table, more, self._notes(used), "</div>")
 
     def compare_table(
         self,
@@ -1046,7 +1201,7 @@ class Components:
             *(str((col_labels or {}).get(str(c), self.value_label(col, c, labels))) for c in columns),
         ]
         lines = []
-        any_suppressed = any_small = False
+        used: list[Cell] = []
         for key in row_keys:
             name = " · ".join(
                 self.value_label(c, v, labels) for c, v in zip(rows_cols, key, strict=True) if v
@@ -1059,8 +1214,7 @@ class Components:
                     tds.append('<td class="num"></td>')
                     continue
                 cell = self.cell(r, "value", fmt)
-                any_suppressed |= cell.suppressed
-                any_small |= cell.small
+                used.append(cell)
                 parts = [f'<span class="v">{escape(cell.marked)}</span>']
                 if cell.n is not None and cell.kind != "integer" and not cell.suppressed:
                     parts.append(f'<span class="n">n = {escape(self._n_text(cell))}</span>')
@@ -1085,7 +1239,7 @@ class Components:
             "</tbody>",
             "</table>",
             legend,
-            self._notes(any_suppressed, any_small),
+            self._notes(used),
             "</div>",
         )
 
@@ -1109,8 +1263,14 @@ class Components:
         must return one row per (plan, status): filter it by cohort, wave and breakdown.
         """
         data = self._require(data, "flow", from_, to, value)
-        threshold = self.settings.suppression_threshold if suppress_below is None else suppress_below
+        if suppress_below is not None:
+            threshold = suppress_below
+        elif "mark" in data.columns:  # the published file has decided which cells to show
+            threshold = 0
+        else:
+            threshold = self.settings.suppression_threshold
         counts: dict[tuple[str, str], int | None] = {}  # None: suppressed in the warehouse
+        shares: dict[tuple[str, str], float] = {}
         published_total: dict[str, int] = {}  # plan totals published beside the cells
         primary_only: dict[str, bool] = {}
         for r in data.rows:
@@ -1121,9 +1281,11 @@ class Components:
                     f"{to}={key[1]!r}; filter it to one cohort, wave and breakdown"
                 )
             counts[key] = None if is_suppressed(r) else _as_int(r.get(value))
+            if r.get("share") is not None:  # published on unrounded counts
+                shares[key] = float(r["share"])
             if _as_int(r.get("plan_total")) is not None:
                 published_total[key[0]] = _as_int(r.get("plan_total")) or 0
-            hidden_small = is_suppressed(r) and r.get("suppression", "primary") == "primary"
+            hidden_small = is_suppressed(r) and row_mark(r) in ("small_base", "no_data")
             primary_only[key[0]] = primary_only.get(key[0], True) and (hidden_small or not is_suppressed(r))
 
         def ordered(codes: list[str]) -> list[str]:
@@ -1165,7 +1327,7 @@ class Components:
             elif p in unknown_total:  # a cell suppressed upstream: the total is not known
                 plan_label[p] = name
             else:
-                plan_label[p] = f"{name} (n < {threshold})"
+                plan_label[p] = f"{name} (n < {threshold or self.settings.suppression_threshold})"
         status_label = {s: self.label(s, labels) for s in statuses}
         records = []
         table_rows = []
@@ -1178,7 +1340,7 @@ class Components:
                     any_suppressed = True
                     cell_rec.update(share=None, text=SUPPRESSED_MARK, dark=False)
                     trow.append(SUPPRESSED_MARK)
-                elif (p, s) not in counts or counts[(p, s)] == 0:
+                elif (p, s) not in counts or (counts[(p, s)] == 0 and not shares.get((p, s))):
                     cell_rec.update(share=None, text="", dark=False)
                     trow.append(self.numbers.integer(0))
                 else:
@@ -1188,7 +1350,7 @@ class Components:
                         cell_rec.update(share=None, text=SUPPRESSED_MARK, dark=False)
                         trow.append(SUPPRESSED_MARK)
                     else:
-                        share = count / totals[p]
+                        share = shares.get((p, s), count / totals[p])
                         pct = self.numbers.percent(share)
                         n_text = self.numbers.integer(count)
                         cell_rec.update(share=share, text=f"{pct}\nn = {n_text}", dark=share >= 0.55)
@@ -1196,7 +1358,7 @@ class Components:
                 records.append(cell_rec)
             table_rows.append(trow)
         if any_suppressed:
-            self.state.symbols.add("suppressed")
+            self.state.symbols.add("small_base")
         base = alt.Chart(alt.Data(values=records))
         y_enc = alt.Y(
             "plan:N",
@@ -1240,9 +1402,9 @@ class Components:
                 default=None,
             )
             if best:
-                share = self.numbers.percent((counts[(p, best)] or 0) / totals[p])
+                share = self.numbers.percent(shares.get((p, best), (counts[(p, best)] or 0) / totals[p]))
                 items.append((plan_label[p], f"{share} {status_label[best]}"))
-        note = self._notes(any_suppressed, False)
+        note = self._notes("small_base" if any_suppressed else None)
         return self._figure(
             chart=chart,
             title=title,
@@ -1276,8 +1438,4 @@ class Components:
 
     def page_notes(self) -> Markup:
         """The legend of the marks used on the page, for its end."""
-        return Markup(
-            self._notes("suppressed" in self.state.symbols, "small" in self.state.symbols).replace(
-                'class="note"', 'class="note page-notes"'
-            )
-        )
+        return Markup(self._notes(set(self.state.symbols)).replace('class="note"', 'class="note page-notes"'))

@@ -22,7 +22,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +50,7 @@ from reports.components import (
     PageSettings,
     RenderState,
 )
-from reports.disclosure import DEFAULT_THRESHOLD, publish, published_path_for
+from reports.disclosure import DEFAULT_POLICY, Policy, publish, published_path_for
 from reports.labels import humanize
 from reports.results import QueryResult, mask_suppressed
 
@@ -66,6 +66,7 @@ __all__ = [
     "open_warehouse",
     "parse_page",
     "published_copy",
+    "published_policy",
     "render_page",
     "render_site",
     "render_sql",
@@ -81,7 +82,7 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # '{{ x }}' written with SQL quotes around a single placeholder: the quotes are dropped and
 # the value bound as text, which is what the author meant.
 QUOTED_PLACEHOLDER_RE = re.compile(r"'(\{\{-?)((?:(?!\}\}).)*?)(-?\}\})'", re.S)
-INDICATOR_MEASURES = frozenset({"value", "numerator", "denominator", "ci_low", "ci_high"})
+INDICATOR_MEASURES = frozenset({"value", "numerator", "denominator", "ci_low", "ci_high", "base"})
 
 FRONT_MATTER_KEYS = frozenset(
     {"title", "description", "params", "suppression_threshold", "small_base", "page_breaks", "labels"}
@@ -449,17 +450,27 @@ def _ensure_read_only(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _is_published(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The threshold a published file was controlled with, or None for a raw warehouse."""
+def published_policy(con: duckdb.DuckDBPyConnection) -> Policy | None:
+    """The policy a published file was controlled with, or None for a raw warehouse."""
     try:
-        row = con.execute("select suppression_threshold from published.meta").fetchone()
+        cursor = con.execute("select * from published.meta")
+        cols = [d[0] for d in cursor.description or ()]
+        row = cursor.fetchone()
     except duckdb.Error:
         return None
-    return int(row[0]) if row else None
+    if not row:
+        return None
+    meta = dict(zip(cols, row, strict=True))
+    return Policy(
+        threshold=int(meta["suppression_threshold"]),
+        rounding_base=int(meta.get("rounding_base") or 1),
+        low_precision_base=int(meta.get("low_precision_base") or 0),
+        low_precision_width=float(meta.get("low_precision_width") or 1.0),
+    )
 
 
-def published_copy(warehouse: str | Path, threshold: int = DEFAULT_THRESHOLD) -> Path:
-    """The disclosure-controlled copy of a warehouse file, made once per file state and threshold.
+def published_copy(warehouse: str | Path, policy: Policy = DEFAULT_POLICY) -> Path:
+    """The disclosure-controlled copy of a warehouse file, made once per file state and policy.
 
     Cached in the temp folder under a name derived from the file's path, size and modification
     time, so the pages of one site build share one copy and a rebuilt warehouse gets a new one.
@@ -467,41 +478,47 @@ def published_copy(warehouse: str | Path, threshold: int = DEFAULT_THRESHOLD) ->
     source = Path(warehouse)
     if not source.is_file():
         raise FileNotFoundError(f"warehouse not found: {warehouse}")
-    target = published_path_for(source, threshold)
+    target = published_path_for(source, policy)
     if not target.is_file():
-        publish(source, target, threshold)
+        publish(source, target, policy)
     return target
 
 
 @contextmanager
 def open_published(
-    con_or_path: str | Path | duckdb.DuckDBPyConnection, threshold: int = DEFAULT_THRESHOLD
+    con_or_path: str | Path | duckdb.DuckDBPyConnection,
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    minimum_threshold: int = 1,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to published numbers only (``reports.disclosure``).
 
-    A path is published (or its cached copy reused); a read-only connection to a raw warehouse
-    is published into a temporary file; a connection to a published file is used as it is.
-    Pages never see the warehouse itself, so disclosure control cannot be bypassed by SQL.
+    A path is published with ``policy`` (or its cached copy reused); a read-only connection to a
+    raw warehouse is published into a temporary file; a connection to a published file is used
+    as it is, whatever policy it was published with, if its threshold is at least
+    ``minimum_threshold`` (what a page's front matter asks for). Pages never see the warehouse
+    itself, so disclosure control cannot be bypassed by SQL.
     """
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         _ensure_read_only(con_or_path)
-        published = _is_published(con_or_path)
+        published = published_policy(con_or_path)
         if published is not None:
-            if published < threshold:
+            if published.threshold < minimum_threshold:
                 raise ValueError(
-                    f"the connection was published with threshold {published}; this page needs {threshold}"
+                    f"the connection was published with threshold {published.threshold}; "
+                    f"this page needs at least {minimum_threshold}"
                 )
             yield con_or_path
             return
         with tempfile.TemporaryDirectory(prefix="gradtrack-published-") as tmp:
-            path = publish(con_or_path, Path(tmp) / "published.duckdb", threshold)
+            path = publish(con_or_path, Path(tmp) / "published.duckdb", policy)
             con = open_warehouse(path)
             try:
                 yield con
             finally:
                 con.close()
         return
-    con = open_warehouse(published_copy(con_or_path, threshold))
+    con = open_warehouse(published_copy(con_or_path, policy))
     try:
         yield con
     finally:
@@ -665,14 +682,21 @@ def render_page(
     page = parse_page(page_path)
     values = resolve_params(page, params)
     translations = translations or gettext_module.NullTranslations()
-    with open_published(con_path_or_connection, page.settings.suppression_threshold) as con:
+    with open_published(con_path_or_connection, minimum_threshold=page.settings.suppression_threshold) as con:
+        policy = published_policy(con) or DEFAULT_POLICY
         results = {b.name: run_block(con, page, b, values) for b in page.blocks}
+    # The notes say what the file was published with ("fewer than 20"), not the page's minimum.
+    settings = replace(
+        page.settings,
+        suppression_threshold=policy.threshold,
+        small_base=policy.low_precision_base,
+    )
 
     state = RenderState()
     components = Components(
         locale=locale,
         gettext=translations.gettext,
-        settings=page.settings,
+        settings=settings,
         state=state,
         page_labels=page.meta.get("labels") or {},
     )
@@ -746,7 +770,7 @@ def render_site(
     locale: str = "en",
     translations: Translations | None = None,
     title: str | None = None,
-    suppression_threshold: int = DEFAULT_THRESHOLD,
+    policy: Policy = DEFAULT_POLICY,
     downloads: Sequence[tuple[str, Path]] = (),
     description: str | None = None,
 ) -> Path:
@@ -762,7 +786,7 @@ def render_site(
     if requests:
         if con is None:
             raise ValueError("render_site: pass con= (warehouse path or read-only connection)")
-        with open_published(con, suppression_threshold) as connection:  # once for all pages
+        with open_published(con, policy) as connection:  # once for all pages
             done = {
                 id(r): render_page(r.page_path, connection, r.params, out, locale, translations)
                 for r in requests

@@ -26,6 +26,7 @@ CODE_LABELS: dict[str, str] = {
     "admin": N_("administrative records"),
     "combined": N_("survey, admin where not answered"),
     "survey_weighted": N_("survey, reweighted"),
+    "register": N_("register of graduates"),
     # breakdowns
     "total": N_("Total"),
     "all": N_("All graduates"),
@@ -136,10 +137,49 @@ CODE_LABELS: dict[str, str] = {
     "study_level_other": N_("Other studies"),
     "industry": N_("Industry"),
     "services": N_("Services"),
+    # context indicators (external statistics, context.indicators)
+    "unemployment_rate_15_24": N_("Youth unemployment rate (15-24 years)"),
+    "unemployment_rate_total": N_("Unemployment rate (all ages)"),
+    "Eurostat lfst_r_lfu3rt": N_("Eurostat, unemployment rates by region (lfst_r_lfu3rt)"),
+    "unknown": N_("Unknown"),
     "F": N_("Women"),
     "M": N_("Men"),
     "X": N_("Other"),
 }
+
+#: Names of the regions (NUTS 2) and countries the register uses, in their own language: a
+#: reader knows "Principado de Asturias", not "ES12". Codes not listed are shown as they are.
+REGION_NAMES: dict[str, str] = {
+    "ES": "España",
+    "ES11": "Galicia",
+    "ES12": "Principado de Asturias",
+    "ES13": "Cantabria",
+    "ES21": "País Vasco",
+    "ES30": "Comunidad de Madrid",
+    "ES51": "Cataluña",
+    "ES52": "Comunitat Valenciana",
+    "ES61": "Andalucía",
+    "EE": "Eesti",
+    "EE00": "Eesti",
+    "IT": "Italia",
+    "ITC1": "Piemonte",
+    "ITC4": "Lombardia",
+    "ITH3": "Veneto",
+    "ITH5": "Emilia-Romagna",
+    "ITI4": "Lazio",
+    "NL": "Nederland",
+    "NL11": "Groningen",
+    "NL12": "Friesland",
+    "NL13": "Drenthe",
+    "NL21": "Overijssel",
+    "NL22": "Gelderland",
+    "NL32": "Noord-Holland",
+    "NL33": "Zuid-Holland",
+    "NL41": "Noord-Brabant",
+}
+
+#: Indicators counted from the register of graduates, whatever ``source`` their row carries.
+REGISTER_INDICATORS: frozenset[str] = frozenset({"graduates", "share_women"})
 
 #: Order in which plans and statuses are listed (rows and columns of a flow).
 STATUS_ORDER: tuple[str, ...] = (
@@ -181,4 +221,11 @@ def label(code: object, gettext: Callable[[str], str], extra: dict[str, str] | N
         return str(extra[key])
     if key in CODE_LABELS:
         return gettext(CODE_LABELS[key])
-    return humanize(key) if "_" in key else key
+    if key in REGION_NAMES:
+        return REGION_NAMES[key]
+    return humanize(key) if "_" in key and " " not in key else key
+
+
+def region_name(code: object) -> str:
+    """The name of a region or country code ("ES12" → "Principado de Asturias"), else the code."""
+    return REGION_NAMES.get(str(code), "" if code is None else str(code))

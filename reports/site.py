@@ -23,19 +23,23 @@ opened once per cohort. Exports read the warehouse's pseudonymised facts and go 
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from reports.disclosure import DEFAULT_THRESHOLD, register_relation
+from reports.disclosure import DEFAULT_POLICY, Policy, register_relation
 from reports.engine import RenderedPage, open_published, render_page, render_site
 from reports.exports import export_school, inside
 from reports.i18n import LANGUAGES, language_name, translations
 
-__all__ = ["PAGES_DIR", "Catalog", "build_cohort", "build_site", "discover"]
+__all__ = ["PAGES_DIR", "Catalog", "RenderFailure", "SiteBuild", "build_cohort", "build_site", "discover"]
+
+log = logging.getLogger("gradtrack.reports")
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
@@ -47,6 +51,50 @@ class SchoolInfo:
     code: str
     name: str
     languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    """A page or export that could not be written; the rest of the site was."""
+
+    page: str
+    group: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.page} ({self.group}): {self.error}"
+
+
+@dataclass
+class SiteBuild:
+    """What a build wrote, and what it could not write (the site is written either way)."""
+
+    written: list[Path] = field(default_factory=list)
+    failures: list[RenderFailure] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Path]:
+        """Iterating a build iterates the files it wrote."""
+        return iter(self.written)
+
+    def extend(self, other: SiteBuild) -> None:
+        self.written += other.written
+        self.failures += other.failures
+
+
+def _group(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in params.items())
+
+
+def _attempt(build: SiteBuild, page: str, params: Mapping[str, Any], action: Callable[[], Any]) -> Any | None:
+    """Run one page's or export's rendering; a failure is logged and collected, not raised, so
+    that one page that cannot render on some data does not stop the other pages."""
+    try:
+        return action()
+    except Exception as exc:  # any error of one page is that page's failure, not the site's
+        failure = RenderFailure(page, _group(params), f"{type(exc).__name__}: {exc}")
+        log.error("report not written: %s", failure)
+        build.failures.append(failure)
+        return None
 
 
 @dataclass(frozen=True)
@@ -88,13 +136,16 @@ def build_cohort(
     *,
     locale_default: str = "en",
     languages: Sequence[str] = LANGUAGES,
-    threshold: int = DEFAULT_THRESHOLD,
+    policy: Policy = DEFAULT_POLICY,
     exports: bool = True,
-) -> list[Path]:
-    """Render one cohort's reports into ``out_dir/<cohort>/``; returns every file written.
+) -> SiteBuild:
+    """Render one cohort's reports into ``out_dir/<cohort>/``; returns the files written and
+    the pages that failed (each named with its group and error; the others are written).
 
     School and policy reports are in ``locale_default``; the student summary of all schools in
     every language of ``languages``, each school's in its graduates' languages and the default.
+    Nothing in a page depends on the time or on other cohorts, so re-rendering unchanged data
+    gives byte-identical files.
     """
     warehouse = Path(warehouse)
     catalog = discover(warehouse)
@@ -103,42 +154,43 @@ def build_cohort(
         shutil.rmtree(folder)  # a cohort is rebuilt whole: no stale school or language left
     folder.mkdir(parents=True)
     schools = catalog.schools.get(cohort, ())
+    build = SiteBuild()
     pages: list[RenderedPage] = []
     default = translations(locale_default)
-    with open_published(warehouse, threshold) as con:
-        for school in schools:
-            pages.append(
-                render_page(
-                    PAGES_DIR / "school.md",
-                    con,
-                    {"cohort": cohort, "school_code": school.code},
-                    folder,
-                    locale_default,
-                    default,
-                )
-            )
-        pages.append(
-            render_page(PAGES_DIR / "policy.md", con, {"cohort": cohort}, folder, locale_default, default)
+
+    def render(name: str, con: duckdb.DuckDBPyConnection, params: dict, out: Path, lang: str) -> None:
+        tr = default if lang == locale_default else translations(lang)
+        page = _attempt(
+            build,
+            f"{name}.md",
+            {**params, "language": lang},
+            lambda: render_page(PAGES_DIR / f"{name}.md", con, params, out, lang, tr),
         )
+        if page is not None:
+            pages.append(page)
+
+    with open_published(warehouse, policy) as con:
+        for school in schools:
+            render("school", con, {"cohort": cohort, "school_code": school.code}, folder, locale_default)
+        render("policy", con, {"cohort": cohort}, folder, locale_default)
         summaries: list[tuple[str, str]] = [("all", lang) for lang in languages]
         for school in schools:
             wanted = dict.fromkeys([*school.languages, locale_default])
             summaries += [(school.code, lang) for lang in wanted if lang in languages]
         for code, lang in summaries:
-            pages.append(
-                render_page(
-                    PAGES_DIR / "student_summary.md",
-                    con,
-                    {"cohort": cohort, "school_code": code},
-                    folder / lang,
-                    lang,
-                    translations(lang),
-                )
-            )
+            render("student_summary", con, {"cohort": cohort, "school_code": code}, folder / lang, lang)
     downloads: list[tuple[str, Path]] = []
     if exports:
         for school in schools:
-            for path in export_school(warehouse, folder / "exports", cohort, school.code, threshold):
+            paths = _attempt(
+                build,
+                "export",
+                {"cohort": cohort, "school_code": school.code},
+                lambda school=school: export_school(
+                    warehouse, folder / "exports", cohort, school.code, policy.threshold
+                ),
+            )
+            for path in paths or ():
                 downloads.append((f"{school.name} ({school.code}) · {path.suffix[1:].upper()}", path))
     index = render_site(
         pages,
@@ -148,10 +200,12 @@ def build_cohort(
         title=default.gettext("Reports of cohort %(cohort)s") % {"cohort": cohort},
         downloads=downloads,
     )
-    written = [index]
+    build.written.append(index)
     for page in pages:
-        written += [page.html_path, page.markdown_path]
-    return _all_inside(out_dir, written + [path for _label, path in downloads])
+        build.written += [page.html_path, page.markdown_path]
+    build.written += [path for _label, path in downloads]
+    _all_inside(out_dir, build.written)
+    return build
 
 
 def build_site(
@@ -161,20 +215,23 @@ def build_site(
     locale_default: str = "en",
     *,
     languages: Sequence[str] = LANGUAGES,
-    threshold: int = DEFAULT_THRESHOLD,
-) -> list[Path]:
+    policy: Policy = DEFAULT_POLICY,
+) -> SiteBuild:
     """Render every cohort (or those given) with :func:`build_cohort`, then ``out_dir/index.html``
-    linking every page and export; returns every file written."""
+    linking every page and export; returns every file written and every page that failed."""
     out = Path(out_dir)
     catalog = discover(Path(warehouse))
     chosen = [c for c in catalog.cohorts if cohorts is None or c in cohorts]
-    written: list[Path] = []
+    build = SiteBuild()
     for cohort in chosen:
-        written += build_cohort(
-            warehouse, out, cohort, locale_default=locale_default, languages=languages, threshold=threshold
+        build.extend(
+            build_cohort(
+                warehouse, out, cohort, locale_default=locale_default, languages=languages, policy=policy
+            )
         )
-    written.append(write_index(out, locale_default))
-    return _all_inside(out, written)
+    build.written.append(write_index(out, locale_default))
+    _all_inside(out, build.written)
+    return build
 
 
 def _all_inside(out_dir: str | Path, paths: list[Path]) -> list[Path]:

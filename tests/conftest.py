@@ -1,9 +1,15 @@
-"""Shared fixtures: a pseudonym key, landing folders written from literal text, a loader."""
+"""Shared fixtures: a pseudonym key, landing folders written from literal text, a loader, and a
+warehouse built once per session by the real pipeline for the report tests."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -80,3 +86,85 @@ def gradtrack_env(tmp_path: Path) -> dict[str, str]:
         DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
     )
     return env
+
+
+# --------------------------------------------------------------------------- a real warehouse
+
+#: The report tests' sample: the generator's eight schools, two cohorts, built by the real
+#: pipeline once per test session. Big enough that most schools' figures clear the publication
+#: threshold (20), small enough to build in minutes.
+REPORT_SAMPLE_GRADUATES = 500
+REPORT_SAMPLE_COHORTS = (2019, 2020)
+#: A deliberately small group: this many graduates of cohort 2019 get sex X.
+SMALL_GROUP_SEX_X = 4
+
+
+@dataclass(frozen=True)
+class PipelineBuild:
+    """A warehouse the real pipeline built (`gradtrack run`), and the landing folder it read."""
+
+    landing: Path
+    warehouse: Path
+    tmp: Path
+
+
+def read_landing_csv(path: Path) -> tuple[list[list[str]], str, str, bool]:
+    """A landing CSV as rows, with what it takes to write it back the same way."""
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), delimiter, encoding, bom
+
+
+def write_landing_csv(path: Path, rows: list[list[str]], delimiter: str, encoding: str, bom: bool) -> None:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+
+
+def set_sex_x(landing: Path, cohort: int, count: int) -> int:
+    """Give ``count`` graduates of ``cohort`` (the first rows of the largest register) sex X."""
+    register = max((landing / "register").glob(f"*_{cohort}.csv"), key=lambda p: p.stat().st_size)
+    rows, delimiter, encoding, bom = read_landing_csv(register)
+    sex = rows[0].index("sex")
+    changed = 0
+    for row in rows[1:]:
+        if changed < count and row and row[sex] != "X":
+            row[sex] = "X"
+            changed += 1
+    write_landing_csv(register, rows, delimiter, encoding, bom)
+    return changed
+
+
+def run_pipeline(tmp: Path, landing: Path, warehouse: Path, *cohorts: int) -> subprocess.CompletedProcess:
+    """`gradtrack run` on a landing folder, warehouse only (the tests render the reports)."""
+    home = tmp / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_bytes((ROOT / "orchestration" / "dagster.yaml").read_bytes())
+    env = gradtrack_env(tmp)
+    env["DAGSTER_HOME"] = str(home)
+    args = [str(Path(sys.executable).with_name("gradtrack")), "run", "--landing", str(landing)]
+    args += ["--warehouse", str(warehouse), "--skip-reports"]
+    args += [a for c in cohorts for a in ("--cohort", str(c))]
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def pipeline_warehouse(tmp_path_factory: pytest.TempPathFactory) -> PipelineBuild:
+    """The report tests' warehouse, built once by the real pipeline from generated data with one
+    deliberately small group (sex X: 4 graduates in 2019)."""
+    from ingestion.sample import generate
+
+    tmp = tmp_path_factory.mktemp("report_sample")
+    landing, warehouse = tmp / "landing", tmp / "wh" / "gradtrack.duckdb"
+    generate(landing, graduates=REPORT_SAMPLE_GRADUATES, cohorts=list(REPORT_SAMPLE_COHORTS), seed=5)
+    assert set_sex_x(landing, 2019, SMALL_GROUP_SEX_X) == SMALL_GROUP_SEX_X
+    proc = run_pipeline(tmp, landing, warehouse, *REPORT_SAMPLE_COHORTS)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return PipelineBuild(landing, warehouse, tmp)

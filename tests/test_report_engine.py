@@ -45,7 +45,7 @@ INDICATORS_TABLE = """
 2019|m6|permanent_contract_share|survey|total|all|9|80|0.1125|0.0602|0.2003|false
 2019|m6|wage_below_1000_share|survey|total|all|51|80|0.6375|0.5281|0.7343|false
 2019|m6|jobseeking_while_employed_share|survey|total|all|18|80|0.225|0.1470|0.3279|false
-2019|m6|unpaid_extra_hours_share|survey|total|all|4|12|0.3333|0.1381|0.6094|false
+2019|m6|unpaid_extra_hours_share|survey|total|all|10|30|0.3333|0.1923|0.5122|false
 """
 SUPPRESSED_VALUE = 0.4242
 
@@ -127,21 +127,21 @@ def test_example_page_has_inline_svg_charts(rendered) -> None:
 
 def test_big_values_show_formatted_numbers(rendered) -> None:
     _page, html = rendered
-    assert big_values(html) == {
-        "Graduates": "199",
+    assert big_values(html) == {  # 199 graduates: counts are published rounded to 5
+        "Graduates": "200",
         "Response rate": "74.9%",
         "Employed": "53.0%",
         "Employment rate (EQAVET 5b)": "60.3%",
     }
     assert "95 % CI 68.4%–80.3% · n = 149" not in html  # base is the denominator, 199
-    assert "95 % CI 68.4%–80.3% · n = 199 · survey" in html
+    assert "95 % CI 68.4%–80.3% · n = 200 · survey" in html  # the base rounded to 5
 
 
 def test_big_values_follow_locale(warehouse: Path, tmp_path: Path) -> None:
     page = render_page(EXAMPLE, warehouse, {"cohort": "2019"}, tmp_path, locale="es")
     values = big_values(page.html_path.read_text(encoding="utf-8"))
     assert values["Response rate"] == "74,9\xa0%"
-    assert values["Graduates"] == "199"
+    assert values["Graduates"] == "200"
 
 
 def test_suppressed_value_is_not_published(rendered) -> None:
@@ -151,21 +151,23 @@ def test_suppressed_value_is_not_published(rendered) -> None:
         assert "42.4%" not in text and "42,4" not in text
         assert "20.8%" not in text and "93.9%" not in text  # its interval
     assert str(SUPPRESSED_VALUE) not in without_svg(html)
-    assert "fewer than 5 graduates" in html
+    assert "fewer than 20 graduates" in html  # SCH03's base is 3
     row = page.results["by_school"].one(school="SCH03")
     assert row["value"] is None and row["ci_low"] is None and row["suppressed"] is True
 
 
 def test_flow_hides_small_cells(rendered) -> None:
     _page, html = rendered
-    assert "Self-employed (n &lt; 5)" in html  # 3 graduates planned self-employment
-    assert "(3)" not in html and "(2)" not in html  # counts below 5 are not shown
+    assert "Self-employed (n &lt; 20)" in html  # 3 graduates planned self-employment
+    assert "(3)" not in html and "(2)" not in html and "(8)" not in html  # counts are rounded to 5
     assert "75.0% (30)" in html
+    # shares are computed on unrounded counts (8 of 40, 6 of 46), counts shown rounded
+    assert "20.0% (10)" in html and "13.0% (5)" in html and "5.0% (0)" in html
 
 
 def test_small_base_gets_a_caution_mark(rendered) -> None:
     _page, html = rendered
-    assert "33.3% ⚠" in html  # unpaid extra hours, base 12
+    assert "33.3% ⚠" in html  # unpaid extra hours, base 30: shown, under the low-precision base 50
 
 
 def test_markdown_is_written_beside_html(rendered) -> None:

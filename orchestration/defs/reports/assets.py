@@ -3,6 +3,10 @@
 Partitioned by cohort like the marts it reads: a partition's run re-renders that cohort's folder
 (school reports, student summaries, policy report, exports) and the index; other cohorts' folders
 stay as they are.
+
+A page that cannot render on some data does not stop the site: every other page is written, the
+failures are listed in the materialization's metadata and the non-blocking check
+``all_pages_rendered`` fails, naming page, group and error. The warehouse is not affected.
 """
 
 from pathlib import Path
@@ -29,8 +33,12 @@ class ReportsFolder(dg.ConfigurableResource):
     path: str
 
 
+SITE_KEY = dg.AssetKey(["reports", "site"])
+ALL_PAGES_RENDERED = "all_pages_rendered"
+
+
 @dg.asset(
-    key=["reports", "site"],
+    key=SITE_KEY,
     deps=REPORT_INPUTS,
     group_name="reports",
     kinds={"html", "xlsx"},
@@ -39,24 +47,49 @@ class ReportsFolder(dg.ConfigurableResource):
     pool=WAREHOUSE_POOL,
     description="School reports, student summaries in five languages, the policy report and "
     "per-school raw data exports, after disclosure control; index.html links them all.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            ALL_PAGES_RENDERED,
+            asset=SITE_KEY,
+            blocking=False,
+            description="Every page and export of the run's cohorts was written (a page that "
+            "fails is named with its school and error; the rest of the site is written anyway).",
+        )
+    ],
 )
 def report_site(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, reports_folder: ReportsFolder
 ) -> dg.MaterializeResult:
+    from reports.disclosure import Policy
     from reports.site import build_site
 
     out = Path(reports_folder.path)
     cohorts = run_cohorts(context)
-    written = build_site(
-        Path(duckdb.database), out, cohorts=cohorts, threshold=settings.suppression_threshold()
-    )
-    pages = [p for p in written if p.suffix == ".html"]
-    exports = [p for p in written if p.suffix in (".csv", ".xlsx")]
+    policy = Policy(threshold=settings.publication_threshold(), rounding_base=settings.rounding_base())
+    build = build_site(Path(duckdb.database), out, cohorts=cohorts, policy=policy)
+    pages = [p for p in build.written if p.suffix == ".html"]
+    exports = [p for p in build.written if p.suffix in (".csv", ".xlsx")]
     context.log.info(f"{len(pages)} pages and {len(exports)} exports of cohorts {cohorts} written to {out}")
+    failures = [str(f) for f in build.failures]
+    for failure in failures:
+        context.log.error(f"report not written: {failure}")
+    listing = "\n".join(f"- {f}" for f in failures) or "none"
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(out / "index.html")),
             "pages": dg.MetadataValue.int(len(pages)),
             "exports": dg.MetadataValue.int(len(exports)),
-        }
+            "failures": dg.MetadataValue.int(len(failures)),
+            "failed_pages": dg.MetadataValue.md(listing),
+            "publication_threshold": dg.MetadataValue.int(policy.threshold),
+            "rounding_base": dg.MetadataValue.int(policy.rounding_base),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=ALL_PAGES_RENDERED,
+                passed=not failures,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"failures": dg.MetadataValue.md(listing)},
+            )
+        ],
     )
