@@ -48,6 +48,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ingestion.db import scalar
+
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_THRESHOLD",
@@ -327,10 +329,11 @@ def protect_microdata(
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
-        con.execute(
+        scalar(
+            con,
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, table],
-        ).fetchone()[0]  # type: ignore[index]
+        )
     )
 
 

@@ -455,11 +455,12 @@ def published_policy(con: duckdb.DuckDBPyConnection) -> Policy | None:
     try:
         cursor = con.execute("select * from published.meta")
         cols = [d[0] for d in cursor.description or ()]
-        row = cursor.fetchone()
+        fetched = cursor.fetchall()  # fetched whole: DuckDB 2.0 refuses more work on a half-read result
     except duckdb.Error:
         return None
-    if not row:
+    if not fetched:
         return None
+    row = fetched[0]
     meta = dict(zip(cols, row, strict=True))
     return Policy(
         threshold=int(meta["suppression_threshold"]),

@@ -24,6 +24,7 @@ opened once per cohort. Exports read the warehouse's pseudonymised facts and go 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ import duckdb
 from reports.disclosure import DEFAULT_POLICY, Policy, register_relation
 from reports.engine import RenderedPage, open_published, render_page, render_site
 from reports.exports import export_school, inside
-from reports.i18n import LANGUAGES, language_name, translations
+from reports.i18n import LANGUAGES, translations
 
 __all__ = ["PAGES_DIR", "Catalog", "RenderFailure", "SiteBuild", "build_cohort", "build_site", "discover"]
 
@@ -243,7 +244,8 @@ def _all_inside(out_dir: str | Path, paths: list[Path]) -> list[Path]:
 
 
 def write_index(out_dir: Path, locale: str = "en") -> Path:
-    """``index.html`` at the top: a section per cohort folder, linking its pages and exports."""
+    """``index.html`` at the top: per cohort folder, its index's table of schools by name (links
+    made relative to the top) and its cross-school pages, so a reader finds their school at once."""
     out = Path(out_dir)
     tr = translations(locale)
     lines = []
@@ -252,17 +254,9 @@ def write_index(out_dir: Path, locale: str = "en") -> Path:
         everything = tr.gettext("All reports of this cohort")
         lines.append(f"<h2>{heading}</h2>")
         lines.append(f'<p><a href="{folder.name}/index.html">{everything}</a></p>')
-        items = []
-        for html in sorted(folder.rglob("*.html")):
-            if html.name == "index.html":
-                continue
-            rel = html.relative_to(out).as_posix()
-            lang = html.parent.name if html.parent != folder else locale
-            link = f'<a href="{rel}" hreflang="{lang}">{_title(html)}</a>'
-            items.append(f"<li>{link} <small>{language_name(lang)}</small></li>")
-        for data in sorted((folder / "exports").glob("*")) if (folder / "exports").is_dir() else []:
-            items.append(f'<li><a href="{data.relative_to(out).as_posix()}">{data.name}</a></li>')
-        lines.append('<ul class="pages">' + "".join(items) + "</ul>")
+        cohort_index = folder / "index.html"
+        if cohort_index.is_file():
+            lines.append(_main_of(cohort_index, prefix=f"{folder.name}/"))
     index = render_site(
         [], out, locale=locale, translations=tr, title=tr.gettext("Graduate tracking reports")
     )
@@ -272,8 +266,10 @@ def write_index(out_dir: Path, locale: str = "en") -> Path:
     return index
 
 
-def _title(html: Path) -> str:
-    """The page's <title> (already escaped in the file)."""
-    text = html.read_text(encoding="utf-8")
-    start, end = text.find("<title>"), text.find("</title>")
-    return text[start + 7 : end] if start >= 0 and end > start else html.stem
+def _main_of(index: Path, prefix: str) -> str:
+    """The body of a cohort index (written by :func:`render_site`, escaped there), headings one
+    level down and relative links re-rooted at ``prefix``."""
+    text = index.read_text(encoding="utf-8")
+    body = text[text.find("<main>") + len("<main>") : text.find("</main>")]
+    body = re.sub(r"<(/?)h2>", r"<\1h3>", body)
+    return re.sub(r'href="(?![a-z]+:|/|#)', f'href="{prefix}', body)
