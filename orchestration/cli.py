@@ -2,7 +2,8 @@
 
 `gradtrack run` executes the Dagster Definitions in-process (the same assets the UI shows, no
 second code path). It builds on a working copy of the warehouse and swaps it in only when the run
-succeeds, so a failed run leaves the last good warehouse untouched.
+succeeds, so a failed run leaves the last good warehouse untouched; the report site is then rendered
+from the warehouse just swapped in (a report failure keeps it: exit code 4).
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    import dagster as dg
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # `gradtrack run` exit codes: 0 success, 1 failed (warehouse untouched), 2 bad arguments or setup,
-# 3 finished with rejected landing files (the warehouse was built from every other file).
+# 3 finished with rejected landing files (the warehouse was built from every other file),
+# 4 the warehouse was built and kept but the report site failed.
 EXIT_REJECTED = 3
+EXIT_REPORTS_FAILED = 4
 # Wide enough for landing paths when output goes to a file or CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -92,6 +98,26 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
     for file, status, read, loaded, quar, msg in rows:
         table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), msg or "")
     return table, quarantined, warnings
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The root cause of every failed step of a run."""
+    return [
+        _root_cause(e.event_specific_data.error)  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+    ]
+
+
+def _failed_pages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Pages the site could not write (listed by the report asset's ``all_pages_rendered`` check)."""
+    out: list[str] = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            listing = evaluation.metadata.get("failures")
+            text = getattr(listing, "md_str", None) or getattr(listing, "text", "") or ""
+            out += [line.removeprefix("- ") for line in text.splitlines() if line.strip()]
+    return out
 
 
 def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
@@ -232,6 +258,9 @@ def run(
     run_config: dict = {"loggers": {"progress": {}}}
     if full_refresh:
         run_config["ops"] = {"warehouse_models": {"config": {"full_refresh": True}}}
+    warehouse_keys = [k for k in selection if k.path[0] != "reports"]
+    report_keys = [k for k in selection if k.path[0] == "reports"]
+    tags = {RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"}
     with (
         dg.DagsterInstance.get()
         if os.environ.get("DAGSTER_HOME")
@@ -239,30 +268,34 @@ def run(
         log_path.open("w") as log_file,
         contextlib.redirect_stdout(log_file),
     ):
+        # One run over a range of cohort partitions, as a single-run backfill launches it.
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config=run_config,
-            asset_selection=selection,
-            # One run over a range of cohort partitions, as a single-run backfill launches it.
-            tags={RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"},
+            asset_selection=warehouse_keys,
+            tags=tags,
         )
+        if result.success:
+            os.replace(work, warehouse)
+            os.replace(analyst_work, analyst)
+            report_result = None
+            if report_keys:
+                # Reports are downstream of the warehouse, not part of its transaction: they read
+                # the warehouse just swapped in, and a failure there keeps it.
+                os.environ["GRADTRACK_WAREHOUSE"] = str(warehouse)
+                report_result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, asset_selection=report_keys, tags=tags
+                )
     elapsed = time.perf_counter() - started
     if not result.success:
-        failures = [
-            _root_cause(e.event_specific_data.error)  # type: ignore[union-attr]
-            for e in result.all_events
-            if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
-        ]
         console.print("[red]Run failed; the warehouse was left as it was.[/red]")
-        for f in failures:
+        for f in _failures(result):
             console.print(f"[red]- {f}[/red]")
         work.unlink(missing_ok=True)
         analyst_work.unlink(missing_ok=True)
         lock.close()
         raise typer.Exit(1)
-    os.replace(work, warehouse)
-    os.replace(analyst_work, analyst)
     lock.close()
     table, quarantined, warnings = _summary(warehouse, since)
     console.print(table)
@@ -282,6 +315,14 @@ def run(
         )
     for w in warnings:
         console.print(f"[yellow]Warning: {w}[/yellow]")
+    if report_result is not None and not report_result.success:
+        console.print("[red]The report site failed; the warehouse of this run was kept.[/red]")
+        for f in _failures(report_result):
+            console.print(f"[red]- {f}[/red]")
+        raise typer.Exit(EXIT_REPORTS_FAILED)
+    if report_result is not None:
+        for f in _failed_pages(report_result):
+            console.print(f"[yellow]Warning: report not written: {f}[/yellow]")
     if rejected:
         raise typer.Exit(EXIT_REJECTED)
 

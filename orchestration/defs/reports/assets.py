@@ -24,6 +24,7 @@ REPORT_INPUTS = [
     ["marts", "fct_survey_responses"],
     ["marts", "dim_graduate"],
     ["marts", "dim_school"],
+    ["staging", "stg_context__indicators"],  # region names and context figures
 ]
 
 
