@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -286,4 +288,23 @@ def export_school(
             width = max(len(str(c.value or "")) for c in col)
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
     book.save(xlsx_path)
+    _reproducible(xlsx_path)
     return [csv_path, xlsx_path]
+
+
+def _reproducible(path: Path) -> None:
+    """Same data, same bytes (re-publishing a cohort must change nothing): openpyxl stamps the save
+    time into docProps/core.xml and every zip entry; fix both."""
+    with zipfile.ZipFile(path) as package:
+        items = [(i.filename, package.read(i.filename)) for i in package.infolist()]
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in items:
+            if name == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*<", rb"\g<1>2000-01-01T00:00:00Z<", data
+                )
+            package.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED
+            )
+    os.replace(tmp, path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ import yaml
 
 from tests.conftest import ROOT, gradtrack_env
 from tests.fixtures.asturias2019 import build
+from tests.test_reports_site import printed_figures
 
 GRADTRACK = str(Path(sys.executable).with_name("gradtrack"))
 EXPECTED = yaml.safe_load(
@@ -112,3 +114,42 @@ def test_no_m18_rows_without_m18_data(warehouse) -> None:
     """No m18 survey and an admin extract taken before the m18 reference date: no m18 row."""
     mode, con = warehouse
     assert con.execute("select count(*) from marts.indicators where wave = 'm18'").fetchall() == [(0,)], mode
+
+
+def test_pages_show_the_figures_the_seeds_publish(warehouse) -> None:
+    """The 2019 pages `gradtrack run` wrote print the pilot's published figures (the student summary's
+    shares, Tables 6.1 and 6.2), each where its provenance (data-gt) says, as the seed prints it."""
+    mode, con = warehouse
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()")
+    site = Path(path.fetchall()[0][0]).parent / "reports" / "2019"
+    printed: dict[tuple, set[str]] = {}
+    for page in site.rglob("*.html"):
+        for key, words in printed_figures(page):
+            printed.setdefault(key, set()).add(words[0] if words else "")
+    assert printed, f"[{mode}] no figures in {site}"
+    checked = []
+    for row in ROWS:
+        seed = row.get("published")
+        if not seed or not str(seed).endswith("%") or (row["denominator"] or 0) < 20:
+            continue  # counts and medians, and bases under the publication threshold
+        if "misprint" in str(row.get("note", "")):
+            continue
+        rest = (row["indicator"], row["source"], row["breakdown"], row["breakdown_value"])
+        texts = {
+            t for k, seen in printed.items() if k[2:] == rest and row["wave"] in (None, k[1]) for t in seen
+        }
+        number = Decimal(str(seed).replace("%", "").replace(",", ".").strip())
+        step = Decimal(1).scaleb(number.as_tuple().exponent)  # as many decimals as the seed prints
+        got = {
+            Decimal(t.replace("%", "").replace(",", ".").replace("\xa0", ""))
+            for t in texts
+            if t[:1].isdigit()
+        }
+        # rounded half up as the seed rounds; a truncated seed figure (74.87 -> 74,8) is one step under
+        fits = [g for g in got if g.quantize(step, ROUND_HALF_UP) == number]
+        if row.get("rule") == "truncate":
+            fits += [g for g in got if number <= g <= number + step]
+        assert fits, f"[{mode}] {_row_id(row)}: the seed prints {seed}, the pages {sorted(texts)}"
+        key = rest
+        checked.append(key)
+    assert len(checked) >= 20, checked

@@ -4,6 +4,7 @@ at in ``artifacts/screenshots/`` (git-ignored)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 
 from reports.engine import open_published, render_page
 from reports.i18n import translations
-from reports.sample_warehouse import SCHOOLS, build
 from reports.site import PAGES_DIR
+from tests.conftest import PipelineBuild
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -24,6 +25,11 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+HEADLINE = {
+    "school": r"Graduates\s+[\d,]+\s+Answered 6 months after\s+\d+\.\d%",
+    "student_summary_es": r"\d+,\d\s?%",
+    "policy": r"CIFP La Laboral",
+}
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 
 pytestmark = [
@@ -33,8 +39,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    warehouse = build(tmp_path_factory.mktemp("wh") / "sample.duckdb", cohorts=(2019,), schools=SCHOOLS)
+def rendered(pipeline_warehouse: PipelineBuild, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One page of each kind, from the warehouse the real pipeline built."""
+    warehouse = pipeline_warehouse.warehouse
     out = tmp_path_factory.mktemp("site")
     with open_published(warehouse) as con:
         school = render_page(PAGES_DIR / "school.md", con, {"cohort": 2019, "school_code": "ES-LABORAL"}, out)
@@ -71,6 +78,8 @@ def test_pages_open_without_errors_and_draw_charts(rendered: dict[str, Path]) ->
                     "return [b.width, b.height]; })",
                 )
                 assert len(sizes) >= 3, name
+                body = page.inner_text("body")  # what a reader sees, headline figures first
+                assert re.search(HEADLINE[name], body), (name, body[:500])
                 assert all(w > 100 and h > 50 for w, h in sizes), (name, sizes)
                 page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
                 if name in ("school", "student_summary_es"):
