@@ -327,3 +327,41 @@ def test_school_export_has_answers_and_codebook_and_is_protected(
     csv_text = books[-1].with_suffix(".csv").read_text(encoding="utf-8-sig")
     assert csv_text.splitlines()[0] == ",".join(header)
     assert len(csv_text.splitlines()) == len(data) + 1
+
+
+def information_loss(
+    out: Path, original: dict[tuple, dict], published: dict[tuple, dict]
+) -> dict[str, tuple]:
+    """Per page family: figures printed, hidden, and hidden although their base is at least the
+    threshold (the information a policy loses; docs/disclosure.md reports these numbers)."""
+    families: dict[str, list[int]] = {}
+    for page in pages(out):
+        family = page.name.split("__")[0]
+        counts = families.setdefault(family, [0, 0, 0])
+        for key, _printed in printed_figures(page):
+            row, shown = original[key], published[key]
+            counts[0] += 1
+            if shown["suppressed"]:
+                counts[1] += 1
+                base = row["numerator"] if key[2] == "graduates" else row["denominator"]
+                counts[2] += shown["mark"] not in ("small_base", "no_data") or (
+                    key[3] == "survey"
+                    and base is not None
+                    and base >= THRESHOLD
+                    and shown["mark"] != "no_data"
+                )
+    return {f: (n, hidden, lost, lost / n) for f, (n, hidden, lost) in families.items()}
+
+
+def test_information_loss_per_page_family_is_nil(
+    site: tuple[Path, SiteBuild], rows: tuple[dict, dict], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = site
+    loss = information_loss(out, *rows)
+    assert {"school", "student_summary", "policy"} <= set(loss)
+    with capsys.disabled():
+        for family, (n, hidden, lost, share) in sorted(loss.items()):
+            line = f"{n} figures, {hidden} hidden, {lost} of them on a base >= {THRESHOLD} ({share:.2%})"
+            print(f"\ninformation loss {family}: {line}")
+    assert all(lost == 0 for _n, _hidden, lost, _share in loss.values()), loss
+    assert all(hidden < n for n, hidden, _lost, _share in loss.values())
