@@ -743,7 +743,7 @@ class Components:
         base = alt.Chart(alt.Data(values=records))
         cat_title = self.header(x, headers)
         if horizontal:
-            cat_enc = alt.Y("cat:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+            cat_enc = alt.Y("cat:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
             val = alt.X("val:Q", title=None, axis=alt.Axis(format=axis_format), scale=scale)
             layers = [base.mark_bar(color=BAR_COLOR).encode(y=cat_enc, x=val)]
             if any("lo" in r for r in records):
@@ -894,7 +894,7 @@ class Components:
         base = alt.Chart(alt.Data(values=records))
         if horizontal:
             enc = {
-                "y": alt.Y("cat:N", sort=cat_order, title=None, axis=alt.Axis(labelLimit=220)),
+                "y": alt.Y("cat:N", sort=cat_order, title=None, axis=alt.Axis(labelLimit=320)),
                 "x": alt.X(
                     "val:Q",
                     stack=stack,
