@@ -167,6 +167,30 @@ def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tm
     assert status == ("rejected",)
 
 
+def test_a_failed_report_site_keeps_the_warehouse_just_built(built, tmp_path):
+    """Reports are downstream of the warehouse, not part of its transaction: when the site cannot be
+    written at all (here --reports names a file), the run's warehouse is kept and the exit code is 4."""
+    landing, warehouse, proc = built
+    assert proc.returncode == 0
+
+    def runs() -> int:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return con.execute("select count(*) from audit.load_log").fetchall()[0][0]
+        finally:
+            con.close()
+
+    before = runs()
+    not_a_folder = tmp_path / "reports"
+    not_a_folder.write_text("a file where the site should go\n", encoding="utf-8")
+    failed = _run(tmp_path, landing, warehouse, reports=not_a_folder)
+    assert failed.returncode == 4, failed.stdout[-3000:]
+    assert "report site failed" in failed.stdout and "warehouse of this run was kept" in failed.stdout
+    assert runs() > before  # this run's load log is in: its warehouse was swapped in
+    assert warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix).is_file()
+    assert not warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix).exists()
+
+
 def test_run_without_key_stops_with_instructions(built, tmp_path):
     landing, _, _ = built
     proc = _run(tmp_path, landing, tmp_path / "w.duckdb", GRADTRACK_PSEUDONYM_KEY="")
