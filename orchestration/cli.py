@@ -110,14 +110,15 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def _failed_pages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """Pages the site could not write (listed by the report asset's ``all_pages_rendered`` check)."""
-    out: list[str] = []
+    """Pages the site could not write, as the report asset's ``all_pages_rendered`` check lists them."""
+    import dagster as dg
+
+    failed: list[str] = []
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            listing = evaluation.metadata.get("failures")
-            text = getattr(listing, "md_str", None) or getattr(listing, "text", "") or ""
-            out += [line.removeprefix("- ") for line in text.splitlines() if line.strip()]
-    return out
+        listing = evaluation.metadata.get("failed_pages")
+        if not evaluation.passed and isinstance(listing, dg.JsonMetadataValue):
+            failed += [str(item) for item in listing.data or ()]
+    return failed
 
 
 def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
@@ -261,6 +262,7 @@ def run(
     warehouse_keys = [k for k in selection if k.path[0] != "reports"]
     report_keys = [k for k in selection if k.path[0] == "reports"]
     tags = {RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"}
+    report_result = None
     with (
         dg.DagsterInstance.get()
         if os.environ.get("DAGSTER_HOME")
@@ -279,7 +281,6 @@ def run(
         if result.success:
             os.replace(work, warehouse)
             os.replace(analyst_work, analyst)
-            report_result = None
             if report_keys:
                 # Reports are downstream of the warehouse, not part of its transaction: they read
                 # the warehouse just swapped in, and a failure there keeps it.

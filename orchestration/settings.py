@@ -33,7 +33,7 @@ ENV_VARS = {
     "GRADTRACK_PSEUDONYM_KEY": "secret HMAC key for pseudonyms (or use the next one)",
     "GRADTRACK_PSEUDONYM_KEY_FILE": "file holding the secret HMAC key",
     "GRADTRACK_LINKAGE_DECISIONS": "CSV of reviewers' match/no_match decisions (docs/linkage.md)",
-    "GRADTRACK_SUPPRESSION_THRESHOLD": "smallest published base (default: dbt var suppression_threshold, 5)",
+    "GRADTRACK_SUPPRESSION_THRESHOLD": "marts flag bases under it `suppressed` (default: dbt var, 5)",
     "GRADTRACK_PUBLICATION_THRESHOLD": "published reports: smallest base of a shown figure (default 20)",
     "GRADTRACK_ROUNDING_BASE": "published reports: counts rounded to a multiple of this (default 5)",
     "GRADTRACK_WAVE_DATES": "when each wave is due, e.g. pre_graduation=03-01,m6=01-15,m18=01-15",
@@ -42,21 +42,20 @@ ENV_VARS = {
 
 
 def suppression_threshold() -> int:
-    """The disclosure threshold the marts, the checks and the reports share (read at run time)."""
-    value = SUPPRESSION_THRESHOLD.get_value()
-    if value:
-        threshold = int(value)
-        if threshold < 1:
-            raise ValueError(f"GRADTRACK_SUPPRESSION_THRESHOLD must be a positive integer, got {value!r}")
-        return threshold
+    """The warehouse's threshold: bases under it are flagged `suppressed` in the marts analysts
+    read, and the checks use it (read at run time). The reports have their own, larger one."""
+    value = _positive(SUPPRESSION_THRESHOLD, "GRADTRACK_SUPPRESSION_THRESHOLD")
+    if value is not None:
+        return value
     config = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
     return int(config.get("vars", {}).get("suppression_threshold", 5))
 
 
-def _positive(var: dg.EnvVar, name: str, default: int) -> int:
+def _positive(var: dg.EnvVar, name: str) -> int | None:
+    """A positive whole number from the environment, None when unset; anything else is an error."""
     value = var.get_value()
     if not value:
-        return default
+        return None
     try:
         number = int(value)
     except ValueError:
@@ -74,14 +73,14 @@ def publication_threshold() -> int:
     """
     from reports.disclosure import DEFAULT_THRESHOLD
 
-    return _positive(PUBLICATION_THRESHOLD, "GRADTRACK_PUBLICATION_THRESHOLD", DEFAULT_THRESHOLD)
+    return _positive(PUBLICATION_THRESHOLD, "GRADTRACK_PUBLICATION_THRESHOLD") or DEFAULT_THRESHOLD
 
 
 def rounding_base() -> int:
     """Published counts are rounded to the nearest multiple of this (docs/disclosure.md)."""
     from reports.disclosure import DEFAULT_ROUNDING_BASE
 
-    return _positive(ROUNDING_BASE, "GRADTRACK_ROUNDING_BASE", DEFAULT_ROUNDING_BASE)
+    return _positive(ROUNDING_BASE, "GRADTRACK_ROUNDING_BASE") or DEFAULT_ROUNDING_BASE
 
 
 def wave_calendar() -> WaveCalendar:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,6 @@ class SiteBuild:
 
     written: list[Path] = field(default_factory=list)
     failures: list[RenderFailure] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[Path]:
-        """Iterating a build iterates the files it wrote."""
-        return iter(self.written)
 
     def extend(self, other: SiteBuild) -> None:
         self.written += other.written

@@ -90,7 +90,10 @@ def report_site(
                 check_name=ALL_PAGES_RENDERED,
                 passed=not failures,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"failures": dg.MetadataValue.md(listing)},
+                metadata={
+                    "failures": dg.MetadataValue.md(listing),
+                    "failed_pages": dg.MetadataValue.json(failures),  # one item per page, for the CLI
+                },
             )
         ],
     )
