@@ -365,3 +365,57 @@ def test_information_loss_per_page_family_is_nil(
             print(f"\ninformation loss {family}: {line}")
     assert all(lost == 0 for _n, _hidden, lost, _share in loss.values()), loss
     assert all(hidden < n for n, hidden, _lost, _share in loss.values())
+
+
+def test_a_page_that_cannot_render_is_named_and_the_rest_is_written(
+    pipeline_warehouse: PipelineBuild, tmp_path: Path
+) -> None:
+    """One school's plan -> status rows doubled (a shape the flow cannot draw): the report asset,
+    run by Dagster, names that page with its school and query, writes every other page, and its
+    non-blocking check fails with the listing the CLI prints."""
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from orchestration.cli import _failed_pages
+    from orchestration.defs.reports.assets import ReportsFolder, report_site
+
+    cohort, victim = REPORT_SAMPLE_COHORTS[0], "ES-CISLAN"
+    warehouse = tmp_path / "wh" / "gradtrack.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(pipeline_warehouse.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            """insert into marts.plan_status_transitions
+               select * from marts.plan_status_transitions
+               where cohort = ? and breakdown = 'school' and breakdown_value = ?""",
+            [cohort, victim],
+        )
+    finally:
+        con.close()
+    out = tmp_path / "reports"
+    result = dg.materialize(
+        [report_site],
+        resources={
+            "duckdb": DuckDBResource(database=str(warehouse)),
+            "reports_folder": ReportsFolder(path=str(out)),
+        },
+        partition_key=str(cohort),
+        raise_on_error=False,
+    )
+    assert result.success
+    failed = _failed_pages(result)
+    # the school report and the school's two student summaries draw that flow; each is named
+    assert {f.split(" (")[0] for f in failed} == {"school.md", "student_summary.md"}, failed
+    assert len(failed) == 3, "\n".join(failed)
+    assert all(f"school_code = {victim}" in f and "query 'flows'" in f for f in failed)
+    folder = out / str(cohort)
+    assert not (folder / f"school__cohort-{cohort}__school_code-{victim}.html").exists()
+    catalog = discover(warehouse)
+    for school in catalog.schools[cohort]:
+        if school.code != victim:
+            assert (folder / f"school__cohort-{cohort}__school_code-{school.code}.html").is_file()
+    for lang in LANGUAGES:
+        assert (folder / lang / f"student_summary__cohort-{cohort}__school_code-all.html").is_file()
+    assert (folder / "exports" / f"{victim}_{cohort}_answers.xlsx").is_file()
+    assert (out / "index.html").is_file()
