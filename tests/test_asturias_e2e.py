@@ -22,7 +22,7 @@ import yaml
 
 from tests.conftest import ROOT, gradtrack_env
 from tests.fixtures.asturias2019 import build
-from tests.test_reports_site import printed_figures
+from tests.report_pages import printed_figures
 
 GRADTRACK = str(Path(sys.executable).with_name("gradtrack"))
 EXPECTED = yaml.safe_load(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
-import json
 import re
 import shutil
 import zipfile
@@ -26,9 +25,9 @@ from reports.exports import QUASI_IDENTIFIERS
 from reports.i18n import LANGUAGES
 from reports.site import SiteBuild, build_cohort, build_site, discover
 from tests.conftest import REPORT_SAMPLE_COHORTS, SMALL_GROUP_SEX_X, PipelineBuild, read_landing_csv
+from tests.report_pages import indicator_key, printed_figures, words
 
 THRESHOLD = DEFAULT_POLICY.threshold
-ELEMENT = re.compile(r'<(div|td|span) (?:class="[^"]*" )?data-gt="([^"]+)"[^>]*>')
 
 
 @pytest.fixture(scope="module")
@@ -51,41 +50,18 @@ def rows(pipeline_warehouse: PipelineBuild) -> tuple[dict[tuple, dict], dict[tup
             found = [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
         finally:
             con.close()
-        return {_key(r): r for r in found}
+        return {indicator_key(r): r for r in found}
 
     return read(pipeline_warehouse.warehouse), read(published_copy(pipeline_warehouse.warehouse))
-
-
-def _key(r: dict[str, Any]) -> tuple:
-    return (r["cohort"], r["wave"], r["indicator"], r["source"], r["breakdown"], str(r["breakdown_value"]))
 
 
 def pages(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*.html") if p.name != "index.html")
 
 
-def words(fragment: str) -> list[str]:
-    return html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment)).split()
-
-
 def visible_text(html: str) -> str:
     html = re.sub(r"<(style|script|svg)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(words(html))
-
-
-def printed_figures(page: Path) -> list[tuple[tuple, list[str]]]:
-    """Every figure printed with its provenance (data-gt) and the words printed for it."""
-    text = page.read_text(encoding="utf-8")
-    out = []
-    for match in ELEMENT.finditer(text):
-        data = json.loads(html_lib.unescape(match.group(2)))
-        rest = text[match.end() : match.end() + 2000]
-        if match.group(1) == "div":  # big value: the number is in its own div
-            printed = re.search(r'<div class="bv-number">(.*?)</div>', rest).group(1)  # type: ignore[union-attr]
-        else:
-            printed = rest[: rest.find(f"</{match.group(1)}>")]
-        out.append((_key(data), words(printed)))
-    return out
 
 
 def test_every_page_of_every_school_is_written_and_indexed_by_name(site: tuple[Path, SiteBuild]) -> None:
