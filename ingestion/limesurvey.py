@@ -78,6 +78,7 @@ class Structure:
     file: str
     languages: list[str]
     questions: list[Question]
+    settings: dict[str, str] = field(default_factory=dict)  # the survey's row: anonymized, datestamp...
 
     def question(self, code: str) -> Question | None:
         return next((q for q in self.questions if q.code.lower() == code.lower()), None)
@@ -150,7 +151,8 @@ def read_structure(path: Path, display: str) -> Structure:
         inline = {r["language"]: _flat(r["answer"])} if r.get("answer") and r.get("language") else {}
         q.answers.append((r["code"], answer_texts.get(r.get("aid", ""), inline)))
     ordered = sorted(questions.values(), key=lambda q: q.order)
-    return Structure(path.name, languages or ["en"], ordered)
+    settings = next(iter(_rows(root, "surveys")), {})
+    return Structure(path.name, languages or ["en"], ordered, settings)
 
 
 def structure_beside(csv_path: Path, display: str) -> Structure | None:
@@ -218,11 +220,59 @@ def _abbreviated(heading: str, full: str) -> bool:
     return (hs is None) == (fs is None) and fits(hq, fq) and (hs is None or fits(hs, fs or ""))
 
 
+def _system_layouts(structure: Structure) -> list[tuple[str, ...]]:
+    """The system columns a response table of this survey can start with, most likely first.
+
+    LimeSurvey writes them first and in a fixed order; which ones exist follows the survey's settings
+    (`anonymized`: no token; `datestamp`: start and last-action dates; `ipaddr`; `refurl`). A setting
+    the `.lss` does not state allows both.
+    """
+    s = structure.settings
+
+    def options(flag: str, present_if: str) -> list[bool]:
+        value = (s.get(flag) or "").strip().upper()
+        return [value == present_if] if value else [True, False]
+
+    layouts = []
+    # A non-anonymized survey without a participants table has no token column either.
+    for token in [True, False] if (s.get("anonymized") or "N").upper() == "N" else [False]:
+        for dated in options("datestamp", "Y"):
+            for ip in options("ipaddr", "Y"):
+                for ref in options("refurl", "Y"):
+                    present = {
+                        "token": token,
+                        "startdate": dated,
+                        "datestamp": dated,
+                        "ipaddr": ip,
+                        "refurl": ref,
+                    }
+                    layouts.append(tuple(c for c in SYSTEM_ORDER if present.get(c, True)))
+    return layouts
+
+
+def _system_by_position(structure: Structure, raw_header: list[str], out: dict[int, Field]) -> None:
+    """Headings of system columns in the admin's own language ("ID de respuesta", "ID risposta"):
+    LimeSurvey translates them into the interface language of whoever exported. When no heading was
+    recognised as the response id, the unmatched columns before the first question are the system
+    columns, assigned by LimeSurvey's order for the survey's settings."""
+    if any(f.code == "id" for f in out.values()):
+        return
+    first = min((i for i, f in out.items() if f.question is not None), default=None)
+    if first is None or any(i in out for i in range(first)):
+        return
+    layout = next((lay for lay in _system_layouts(structure) if len(lay) == first), None)
+    if layout is None:
+        return
+    for i, code in enumerate(layout):
+        out[i] = Field(code, None, None, (raw_header[i],))
+
+
 def match_headings(structure: Structure, raw_header: list[str]) -> dict[int, Field]:
     """Column index -> field, for headings as codes, full or abbreviated texts, or 'code. text'.
 
     Columns are matched in the file's order against the fields not yet taken, in survey order, so two
     abbreviated headings that look alike go to their questions in the order LimeSurvey wrote them.
+    System columns under translated headings are placed by position (`_system_by_position`).
     """
     all_fields = fields(structure)
     taken: set[str] = set()
@@ -246,6 +296,7 @@ def match_headings(structure: Structure, raw_header: list[str]) -> dict[int, Fie
         if found is not None:
             taken.add(found.code)
             out[i] = found
+    _system_by_position(structure, raw_header, out)
     return out
 
 

@@ -36,7 +36,20 @@ from ingestion.sample.surveys import (
 )
 from ingestion.sample.text import choose, format_dates, format_decimal, format_timestamps, from_codes, int_str
 
-VARIANTS = ("default", "codes_full_answers", "codes", "anonymized")
+VARIANTS = ("default", "codes_full_answers", "codes", "anonymized", "italian_interface")
+# System-column headings as LimeSurvey writes them for an administrator whose interface is in Italian
+# (it translates them into the exporter's interface language, not the survey's).
+ITALIAN_SYSTEM_HEADINGS = {
+    "id": "ID risposta",
+    "submitdate": "Data invio",
+    "lastpage": "Ultima pagina",
+    "startlanguage": "Lingua iniziale",
+    "seed": "Seme",
+    "token": "Codice di accesso",
+    "startdate": "Data di inizio",
+    "datestamp": "Data dell'ultima azione",
+    "interviewtime": "Tempo totale",
+}
 SURVEY_LANGUAGES = ("it", "en")  # the Cometa questionnaire is bilingual; exports are in Italian
 IDENT_TEXT = {
     "Q00ID": "Matricola",
@@ -99,7 +112,7 @@ def _section(name: str, fields: list[str], rows: list[dict[str, str | int]]) -> 
     return out
 
 
-def structure_xml(wave: str, sid: int) -> str:
+def structure_xml(wave: str, sid: int, anonymized: bool = False) -> str:
     """The survey structure export (`.lss`) of the wave's questionnaire, as LimeSurvey 6 writes it."""
     qfields = ["qid", "parent_qid", "sid", "gid", "type", "title", "preg", "other", "mandatory"]
     qfields += ["question_order", "scale_id", "same_default", "relevance", "question_theme_name"]
@@ -159,13 +172,14 @@ def structure_xml(wave: str, sid: int) -> str:
     lines += _section("questions", qfields, questions_)
     lines += _section("subquestions", qfields, subs)
     lines += _section("question_l10ns", ["id", "qid", "question", "help", "language", "script"], qtexts)
-    lines += [" <surveys>", "  <rows>", "   <row>", f"    <sid>{_cdata(sid)}</sid>"]
-    lines += [
-        f"    <language>{_cdata(SURVEY_LANGUAGES[0])}</language>",
-        "   </row>",
-        "  </rows>",
-        " </surveys>",
-    ]
+    settings = {"sid": sid, "admin": "Segreteria", "anonymized": "Y" if anonymized else "N", "format": "G"}
+    settings |= {"savetimings": "Y", "language": SURVEY_LANGUAGES[0]}
+    settings |= {
+        "additional_languages": " ".join(SURVEY_LANGUAGES[1:]),
+        "datestamp": "N" if anonymized else "Y",
+    }
+    settings |= {"ipaddr": "N", "refurl": "N", "usetokens": "N" if anonymized else "Y"}
+    lines += _section("surveys", list(settings), [settings])
     lines.append("</document>")
     return "\n".join(lines) + "\n"
 
@@ -206,7 +220,9 @@ def render(resp: WaveResponses, pop: Cohort, school_index: int, variant: str, rn
     and its rows (indices into `resp`) and response ids."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}")
-    full_heads, full_answers = variant == "default", variant in ("default", "codes_full_answers")
+    italian = variant == "italian_interface"
+    full_heads = variant in ("default", "italian_interface")
+    full_answers = variant in ("default", "codes_full_answers", "italian_interface")
     anonymized = variant == "anonymized"
     lang = SURVEY_LANGUAGES[0]
     rows = school_rows(resp, pop, school_index)
@@ -221,7 +237,7 @@ def render(resp: WaveResponses, pop: Cohort, school_index: int, variant: str, rn
         cols[heading if full_heads else code] = values
 
     def head(code: str) -> str:
-        return SYSTEM_HEADINGS[code][0]
+        return ITALIAN_SYSTEM_HEADINGS[code] if italian else SYSTEM_HEADINGS[code][0]
 
     put("id", head("id"), ids)
     if anonymized:
@@ -301,6 +317,7 @@ def write_export(
     cols, rows, ids = render(resp, pop, school_index, variant, rng)
     csv = out / rel
     _write(csv, cols)
-    csv.with_suffix(".lss").write_text(structure_xml(resp.wave, 400000 + school_index), encoding="utf-8")
+    lss = structure_xml(resp.wave, 400000 + school_index, anonymized=variant == "anonymized")
+    csv.with_suffix(".lss").write_text(lss, encoding="utf-8")
     csv.with_suffix(".yaml").write_text(short_mapping(resp.wave, SCHOOLS[school_index]), encoding="utf-8")
     return rows, ids
