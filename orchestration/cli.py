@@ -76,7 +76,7 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
-            """select file, status, rows_read, rows_loaded, rows_quarantined, message
+            """select file, status, rows_read, rows_loaded, rows_quarantined, cells_quarantined, message
                from audit.load_log where started_at >= ?::timestamp order by file""",
             [since],
         ).fetchall()
@@ -86,7 +86,7 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
     warnings = [f"rejected {file}: {msg}" for file, status, *_, msg in rows if status == "rejected"]
     warnings += [
         f"{file}: {quar} of {read} rows quarantined"
-        for file, status, read, _, quar, _ in rows
+        for file, status, read, _, quar, _, _ in rows
         if status == "loaded" and read and (quar == read or quar > share * read)
     ]
     table = Table(title="Landing files")
@@ -95,8 +95,11 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
     for col in ("read", "loaded", "quarantined"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("note", overflow="fold")
-    for file, status, read, loaded, quar, msg in rows:
-        table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), msg or "")
+    for file, status, read, loaded, quar, cells, msg in rows:
+        # Rows kept with an unreadable optional value emptied count as loaded: say so beside them.
+        emptied = f"{cells} unreadable optional value(s) emptied, rows kept" if cells else ""
+        note = "; ".join(n for n in (emptied, msg) if n)
+        table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), note)
     return table, quarantined, warnings
 
 
@@ -286,7 +289,11 @@ def run(
                 # the warehouse just swapped in, and a failure there keeps it.
                 os.environ["GRADTRACK_WAREHOUSE"] = str(warehouse)
                 report_result = job.execute_in_process(
-                    instance=instance, raise_on_error=False, asset_selection=report_keys, tags=tags
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config={"loggers": run_config["loggers"]},
+                    asset_selection=report_keys,
+                    tags=tags,
                 )
     elapsed = time.perf_counter() - started
     if not result.success:

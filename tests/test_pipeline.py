@@ -140,9 +140,24 @@ def test_analysts_get_a_database_without_restricted_or_raw_data(built):
     assert copied == in_warehouse > 0
 
 
+def _late_graduate_with_bad_birth_date(landing: Path) -> Path:
+    """A one-graduate register file of an existing school whose birth date cannot exist."""
+    source = sorted((landing / "register").glob("*.csv"))[0]
+    header, first = source.read_bytes().splitlines()[:2]
+    sep = b";" if header.count(b";") > header.count(b",") else b","
+    names = header.removeprefix(b"\xef\xbb\xbf").decode("latin-1").lower().split(sep.decode())
+    fields = first.split(sep)
+    fields[names.index("student_id")] = b"ZZ-LATE-1"
+    fields[names.index("birth_date")] = b"29/02/1994"
+    late = landing / "register" / ("zz_late" + source.name[source.name.rindex("_") :])
+    late.write_bytes(header + b"\n" + sep.join(fields) + b"\n")
+    return late
+
+
 def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tmp_path):
     """One school's unreadable file never stops the others: it is rejected, named, and the run ends
-    with exit code 3 (finished with rejected files), the register as it was."""
+    with exit code 3 (finished with rejected files) with every other school's figures built. A row
+    with an unreadable optional value loads, and the summary says a value was emptied."""
     landing, warehouse, proc = built
     assert proc.returncode == 0
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -150,21 +165,35 @@ def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tm
     con.close()
     broken = landing / "register" / "zz_broken.csv"
     broken.write_text("student_id;school_code\nX1;ES-X\n", encoding="utf-8")
+    late = _late_graduate_with_bad_birth_date(landing)
     try:
         partial = _run(tmp_path, landing, warehouse)
     finally:
         broken.unlink()
+        late.unlink()
     assert partial.returncode == 3, partial.stdout[-2000:]
-    assert "zz_broken.csv" in partial.stdout and "rejected" in partial.stdout
+    out = partial.stdout.replace("\n", " ")
+    assert "zz_broken.csv" in out and "rejected" in out
+    assert "1 unreadable optional value(s) emptied, rows kept" in " ".join(out.replace("│", " ").split())
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        assert con.execute("select count(*) from raw.register").fetchone()[0] == graduates
+        assert con.execute("select count(*) from raw.register").fetchone()[0] == graduates + 1
         status = con.execute(
             "select status from audit.load_log where file like '%zz_broken.csv' order by started_at desc"
         ).fetchone()
+        schools = con.execute("select distinct school_code from raw.register").fetchall()
+        with_figures = con.execute(
+            "select distinct breakdown_value from marts.indicators where breakdown = 'school' "
+            "and indicator = 'graduates' and value > 0"
+        ).fetchall()
+        kept = con.execute(
+            "select column_name, row_kept from audit.quarantine where file like '%zz_late%'"
+        ).fetchall()
     finally:
         con.close()
     assert status == ("rejected",)
+    assert sorted(with_figures) == sorted(schools)  # every readable school's figures are built
+    assert kept == [("birth_date", True)]
 
 
 def test_a_failed_report_site_keeps_the_warehouse_just_built(built, tmp_path):
@@ -298,7 +327,11 @@ def test_instance_records_cohort_partitions_and_mart_row_counts(backfilled):
 
 def test_a_cohort_run_writes_that_cohorts_report_site(backfilled):
     site = backfilled["site"]
-    assert f"Reports: {site / 'index.html'}" in backfilled["second"].stdout.replace("\n", "")
+    second = backfilled["second"]
+    assert f"Reports: {site / 'index.html'}" in second.stdout.replace("\n", "")
+    # The report step prints progress lines like the warehouse step, not Dagster's debug events.
+    assert "reports/site: done" in second.stderr
+    assert " - dagster - " not in second.stdout + second.stderr
     index = (site / "index.html").read_text(encoding="utf-8")
     assert "2020/index.html" in index
     assert not (site / "2019").exists()  # the partition run rendered its own cohort only
