@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html import unescape
+from itertools import product
 from pathlib import Path
 
 from ingestion.contract import CODEBOOK, MULTI_CHOICE, SURVEY
@@ -233,20 +234,14 @@ def _system_layouts(structure: Structure) -> list[tuple[str, ...]]:
         value = (s.get(flag) or "").strip().upper()
         return [value == present_if] if value else [True, False]
 
-    layouts = []
     # A non-anonymized survey without a participants table has no token column either.
-    for token in [True, False] if (s.get("anonymized") or "N").upper() == "N" else [False]:
-        for dated in options("datestamp", "Y"):
-            for ip in options("ipaddr", "Y"):
-                for ref in options("refurl", "Y"):
-                    present = {
-                        "token": token,
-                        "startdate": dated,
-                        "datestamp": dated,
-                        "ipaddr": ip,
-                        "refurl": ref,
-                    }
-                    layouts.append(tuple(c for c in SYSTEM_ORDER if present.get(c, True)))
+    tokens = [True, False] if (s.get("anonymized") or "N").strip().upper() == "N" else [False]
+    layouts = []
+    for token, dated, ip, ref in product(
+        tokens, options("datestamp", "Y"), options("ipaddr", "Y"), options("refurl", "Y")
+    ):
+        present = {"token": token, "startdate": dated, "datestamp": dated, "ipaddr": ip, "refurl": ref}
+        layouts.append(tuple(c for c in SYSTEM_ORDER if present.get(c, True)))
     return layouts
 
 
