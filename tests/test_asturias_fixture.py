@@ -2,12 +2,14 @@
 
 The landing files are read back with DuckDB's CSV reader, as they are (Latin-1, `;`, all VARCHAR), and
 every count of `expected.yaml` is recomputed with SQL written here, independently of the builder, in
-both identifier modes (the noisy responses are linked by e-mail and by name + birth date). Then the
-expected counts are checked against the percentages as printed in the protocol.
+both identifier modes (the noisy responses are linked by e-mail and by name + birth date) and both admin
+layouts (the TGSS's own columns, or the SEPE key in `contract_type`). Then the expected counts are
+checked against the percentages as printed in the protocol.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -24,18 +26,21 @@ FIXTURE_DIR = Path(__file__).parent / "fixtures" / "asturias2019"
 EXPECTED = yaml.safe_load((FIXTURE_DIR / "expected.yaml").read_text(encoding="utf-8"))
 ROWS: list[dict] = EXPECTED["rows"]
 MODES = ("full", "noisy")
+# (identifier mode, admin layout) of each landing folder written here
+LANDINGS = {"full": ("full", "tgss"), "noisy": ("noisy", "tgss"), "contract_type": ("noisy", "contract_type")}
+PLACED_STATUSES = (*contract.EMPLOYED_STATUSES, "further_studies", "volunteering")  # indicators.md
 TS = "%d/%m/%Y %H:%M"
 D = "%d/%m/%Y"
 
-Key = tuple[str | None, str, str, str]  # wave, indicator, breakdown, breakdown_value
+Key = tuple[str | None, str, str, str, str]  # wave, indicator, source, breakdown, breakdown_value
 
 
 @pytest.fixture(scope="module")
 def landings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("asturias2019")
-    for mode in MODES:
-        build.write_landing(root / mode, identifiers=mode)
-    return {mode: root / mode for mode in MODES}
+    for name, (identifiers, layout) in LANDINGS.items():
+        build.write_landing(root / name, identifiers=identifiers, admin_layout=layout)
+    return {name: root / name for name in LANDINGS}
 
 
 def _csv(path: Path) -> str:
@@ -127,7 +132,7 @@ def _shares(
             f"select {expr}, count(*) filter (where {num}), count(*) from {table} where {base} group by all"
         ).fetchall()
         for value, n, d in rows:
-            out[(wave, indicator, breakdown, value)] = (n, d, None)
+            out[(wave, indicator, "survey", breakdown, value)] = (n, d, None)
 
 
 def _in(values: tuple[str, ...] | list[str]) -> str:
@@ -147,11 +152,11 @@ def compute(landing: Path) -> dict[Key, tuple]:
     out: dict[Key, tuple] = {}
     one = con.execute
     n_grads, n_women = one("select count(*), count(*) filter (where sex = 'F') from reg").fetchone()
-    out[(None, "graduates", "total", "all")] = (n_grads, None, n_grads)
-    out[(None, "share_women", "total", "all")] = (n_women, n_grads, None)
+    out[(None, "graduates", "survey", "total", "all")] = (n_grads, None, n_grads)
+    out[(None, "share_women", "survey", "total", "all")] = (n_women, n_grads, None)
     for w, wave in (("pre", "pre_graduation"), ("m6", "m6")):
         (n_resp,) = one(f"select count(*) from {w}_resp").fetchone()
-        out[(wave, "response_rate", "total", "all")] = (n_resp, n_grads, None)
+        out[(wave, "response_rate", "survey", "total", "all")] = (n_resp, n_grads, None)
         complete, started, median = one(f"""
             select count(*) filter (where coalesce(submitted_at, '') <> ''), count(*),
                    median(date_diff('minute', strptime(started_at, '{TS}'),
@@ -159,8 +164,8 @@ def compute(landing: Path) -> dict[Key, tuple]:
                      filter (where coalesce(submitted_at, '') <> '')
             from {w}
         """).fetchone()
-        out[(wave, "completion_rate", "total", "all")] = (complete, started, None)
-        out[(wave, "median_minutes_to_complete", "total", "all")] = (None, complete, median)
+        out[(wave, "completion_rate", "survey", "total", "all")] = (complete, started, None)
+        out[(wave, "median_minutes_to_complete", "survey", "total", "all")] = (None, complete, median)
         for item, prefix in (
             ("relevant_skills", "relevant_skill"),
             ("wish_learned_more", "wish_learned_more"),
@@ -213,8 +218,42 @@ def compute(landing: Path) -> dict[Key, tuple]:
         f"current_status in {_in(contract.EMPLOYED_STATUSES)}",
         table="m6_with_plan",
     )
+    _admin_indicators(con, out)
     con.close()
     return out
+
+
+def _admin_indicators(con: duckdb.DuckDBPyConnection, out: dict[Key, tuple]) -> None:
+    """The m6 figures that use the Social Security extract (indicators.md, "Combined status and EQAVET"):
+    a graduate is employed per admin when a spell covers the m6 reference date; every graduate is in the
+    admin base (all have a national id, and the extract was taken after the reference date)."""
+    con.execute(f"""
+        create table m6_outcome as
+        select g.school_code, g.student_id, r.current_status,
+               exists (select 1 from admin a where a.national_id = g.national_id
+                       and d(a.spell_start) <= date '{build.M6_REFERENCE_DATE}'
+                       and (a.spell_end is null or d(a.spell_end) >= date '{build.M6_REFERENCE_DATE}'))
+                 as admin_employed
+        from reg g left join m6_resp r on r.g_school = g.school_code and r.g_student = g.student_id
+    """)
+    employed, placed = _in(contract.EMPLOYED_STATUSES), _in(PLACED_STATUSES)
+    (n, admin, e_comb, p_comb, agree, resp, r_emp, nonresp, n_emp) = con.execute(f"""
+        select count(*), count(*) filter (where admin_employed),
+               count(*) filter (where coalesce(current_status in {employed}, admin_employed)),
+               count(*) filter (where coalesce(current_status in {placed}, admin_employed)),
+               count(*) filter (where (current_status in {employed}) = admin_employed),
+               count(current_status), count(*) filter (where current_status is not null and admin_employed),
+               count(*) filter (where current_status is null),
+               count(*) filter (where current_status is null and admin_employed)
+        from m6_outcome
+    """).fetchone()
+    total = ("total", "all")
+    out[("m6", "eqavet5b_employment_rate", "admin", *total)] = (admin, n, None)
+    out[("m6", "eqavet5b_employment_rate", "combined", *total)] = (e_comb, n, None)
+    out[("m6", "eqavet5a_placement_rate", "combined", *total)] = (p_comb, n, None)
+    out[("m6", "survey_admin_employment_agreement", "combined", *total)] = (agree, resp, None)
+    gap = Fraction(r_emp, resp) - Fraction(n_emp, nonresp)
+    out[("m6", "nonresponse_gap_employment", "admin", *total)] = (None, n, float(gap))
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +262,7 @@ def computed(landings: dict[str, Path]) -> dict[str, dict[Key, tuple]]:
 
 
 def _key(row: dict) -> Key:
-    return (row["wave"], row["indicator"], row["breakdown"], str(row["breakdown_value"]))
+    return (row["wave"], row["indicator"], row["source"], row["breakdown"], str(row["breakdown_value"]))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -231,22 +270,24 @@ def _key(row: dict) -> Key:
 # ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LANDINGS)
 def test_microdata_give_expected_counts(computed: dict[str, dict[Key, tuple]], mode: str) -> None:
     got = computed[mode]
     mismatches = []
     for row in ROWS:
-        assert row["cohort"] == 2019 and row["source"] == "survey"
+        assert row["cohort"] == 2019 and row["source"] in ("survey", "admin", "combined")
         num, den, value = got.get(_key(row), (None, None, None))
         want = (row["numerator"], row["denominator"], row.get("value"))
         have = (num, den, value if row.get("value") is not None else None)
+        if isinstance(want[2], float) and isinstance(have[2], float):  # a difference of two shares
+            have = (num, den, want[2] if math.isclose(have[2], want[2], abs_tol=1e-9) else have[2])
         if want != have:
             mismatches.append((_key(row), want, have))
     assert not mismatches
 
 
 def test_modes_give_identical_indicators(computed: dict[str, dict[Key, tuple]]) -> None:
-    assert computed["full"] == computed["noisy"]
+    assert computed["full"] == computed["noisy"] == computed["contract_type"]
 
 
 def test_expected_rows_are_unique_and_complete() -> None:
@@ -287,7 +328,7 @@ def test_expected_rows_are_unique_and_complete() -> None:
             ("sector_group", "industry"),
             ("sector_group", "services"),
         ):
-            assert ("m6", indicator, breakdown, value) in keys
+            assert ("m6", indicator, "survey", breakdown, value) in keys
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -609,6 +650,26 @@ def test_admin_extract_is_consistent(landings: dict[str, Path]) -> None:
         assert employed == expected, (status, contract_type)
 
 
+def test_contract_type_layout_carries_the_same_spells(landings: dict[str, Path]) -> None:
+    """The contract's own admin columns, the SEPE key in contract_type under source = es_tgss: the
+    same spells as the TGSS layout, RETA spells as self_employed, nothing else changed."""
+    con = duckdb.connect()
+    con.execute(f"create table tgss as select * from {_csv(landings['full'] / build.ADMIN_FILE)}")
+    con.execute(f"create table ct as select * from {_csv(landings['contract_type'] / build.ADMIN_FILE)}")
+    assert [c[0] for c in con.execute("select * from ct limit 0").description] == list(contract.ADMIN.names)
+    assert {c for c in contract.ADMIN.names if c != "contract_type"} < set(contract.ES_TGSS.names)
+    as_key = "case when regime = 'RETA' then 'self_employed' else contract_key end"
+    columns = [as_key if c == "contract_type" else c for c in contract.ADMIN.names]
+    as_contract_type = f"select {', '.join(columns)} from tgss"
+    assert con.execute(f"select count(*) from ({as_contract_type})").fetchone() == (106,)
+    assert con.execute(f"({as_contract_type}) except all (select * from ct)").fetchall() == []
+    assert con.execute(f"(select * from ct) except all ({as_contract_type})").fetchall() == []
+    assert con.execute("select count(*) from ct where contract_type = 'self_employed'").fetchone() == (1,)
+    assert con.execute(
+        "select count(*) from ct where not regexp_full_match(contract_type, '[1-5]\\d{2}|self_employed')"
+    ).fetchone() == (0,)
+
+
 def test_deterministic(tmp_path: Path, landings: dict[str, Path]) -> None:
     build.write_landing(tmp_path / "again", identifiers="noisy")
     for name in FILES:
@@ -616,5 +677,9 @@ def test_deterministic(tmp_path: Path, landings: dict[str, Path]) -> None:
 
 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
-        build.write_landing(tmp_path, identifiers="partial")
+    out = tmp_path / "landing"
+    with pytest.raises(ValueError, match="identifiers"):
+        build.write_landing(out, identifiers="partial")
+    with pytest.raises(ValueError, match="admin_layout"):
+        build.write_landing(out, admin_layout="sepe")
+    assert not out.exists()
