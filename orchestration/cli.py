@@ -104,11 +104,25 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    """The root cause of every failed step of a run."""
-    return [
+    """The failed blocking checks, each with its description, then the root cause of every other
+    failed step of a run (a step stopped by a failed check adds nothing to the check's own line)."""
+    checks = _failed_checks(result)
+    return checks + [
         _root_cause(e.event_specific_data.error)  # type: ignore[union-attr]
         for e in result.all_events
-        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+        if e.is_step_failure
+        and e.event_specific_data
+        and e.event_specific_data.error
+        and not (checks and e.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError")
+    ]
+
+
+def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Every failed blocking check, with what its description says went wrong."""
+    return [
+        f"{e.asset_key.to_user_string()} {e.check_name}: {e.description or 'failed'}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.blocking
     ]
 
 

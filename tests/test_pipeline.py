@@ -4,6 +4,8 @@ leaves behind, then a re-run of one cohort that leaves the other exactly as it w
 
 from __future__ import annotations
 
+import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -218,6 +220,38 @@ def test_a_failed_report_site_keeps_the_warehouse_just_built(built, tmp_path):
     assert runs() > before  # this run's load log is in: its warehouse was swapped in
     assert warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix).is_file()
     assert not warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix).exists()
+
+
+def test_a_run_failed_by_a_blocking_check_leaves_both_databases_byte_identical(built, tmp_path):
+    """A school name that is a graduate's e-mail would carry a personal value out of restricted: the
+    privacy check fails the run, the CLI names the check and the columns (never the value), and the
+    last good warehouse and analysts' database are left exactly as they were, byte for byte."""
+    landing, warehouse, proc = built
+    assert proc.returncode == 0
+    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    (tmp_path / "wh").mkdir()
+    kept = [shutil.copy2(f, tmp_path / "wh" / f.name) for f in (warehouse, analyst)]
+    before = [Path(f).read_bytes() for f in kept]
+    bad = tmp_path / "landing"
+    shutil.copytree(landing, bad)
+    register = sorted((bad / "register").glob("*.csv"))[0]
+    with register.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    email = rows[1]["email"]
+    rows[0]["school_name"] = email
+    with register.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    failed = _run(tmp_path, bad, Path(kept[0]))
+    out = " ".join(failed.stdout.split())
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    assert "Run failed; the warehouse was left as it was." in out
+    assert "no_personal_values_outside_restricted" in out and "raw.register.school_name (1 rows)" in out
+    assert email not in failed.stdout + failed.stderr
+    assert [Path(f).read_bytes() for f in kept] == before
+    assert not [p.name for p in (tmp_path / "wh").iterdir() if ".building" in p.name]  # no working copy left
 
 
 def test_run_without_key_stops_with_instructions(built, tmp_path):

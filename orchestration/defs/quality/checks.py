@@ -286,7 +286,8 @@ def no_personal_values_outside_restricted(
         severity=ERROR,
         description="no personal value outside restricted"
         if not leaks
-        else f"personal values found in {len(leaks)} columns outside restricted",
+        else "personal values of the register outside restricted, in "
+        + ", ".join(f"{s}.{t}.{c} ({n} rows)" for s, t, c, n in leaks),
         metadata={
             "leaking_columns": dg.MetadataValue.int(len(leaks)),
             "leaking_rows": dg.MetadataValue.int(sum(n for *_, n in leaks)),
