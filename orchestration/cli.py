@@ -117,6 +117,17 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     ]
 
 
+WAREHOUSE_MODE = 0o600
+ANALYST_MODE = 0o640
+
+
+def _private(path: Path) -> Path:
+    """Create `path` readable by its owner only (dbt's log names files and tables of the warehouse)."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    return path
+
+
 def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     """Every failed blocking check, with what its description says went wrong."""
     return [
@@ -284,7 +295,7 @@ def run(
         dg.DagsterInstance.get()
         if os.environ.get("DAGSTER_HOME")
         else dg.DagsterInstance.ephemeral() as instance,
-        log_path.open("w") as log_file,
+        _private(log_path).open("w") as log_file,
         contextlib.redirect_stdout(log_file),
     ):
         # One run over a range of cohort partitions, as a single-run backfill launches it.
@@ -296,6 +307,10 @@ def run(
             tags=tags,
         )
         if result.success:
+            # The warehouse holds the restricted schema: its owner only; the analysts' copy, no
+            # personal data, also for the owner's group; nothing for everyone else on the machine.
+            os.chmod(work, WAREHOUSE_MODE)
+            os.chmod(analyst_work, ANALYST_MODE)
             os.replace(work, warehouse)
             os.replace(analyst_work, analyst)
             if report_keys:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,17 @@ def test_run_succeeds_and_prints_per_file_summary(built):
     assert warehouse.exists() and not warehouse.with_name("gradtrack.building.duckdb").exists()
     for f in landing.rglob("*.csv"):
         assert f.relative_to(landing).as_posix() in proc.stdout.replace("\n", "") or f.name in proc.stdout
+
+
+def test_warehouse_and_log_are_not_world_readable(built):
+    """The warehouse (restricted schema) and the run log are the owner's; the analysts' database is
+    also the group's; none is readable by every user of the machine."""
+    _, warehouse, proc = built
+    assert proc.returncode == 0
+    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    log = warehouse.with_name(warehouse.stem + ".run.log")
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (warehouse, analyst, log)}
+    assert modes == {warehouse.name: 0o600, analyst.name: 0o640, log.name: 0o600}
 
 
 def test_every_landing_file_loaded_and_accounted(built):
