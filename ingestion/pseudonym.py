@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,12 @@ class PseudonymKey:
             if not path.is_file():
                 raise MissingKeyError(
                     f"{KEY_FILE_ENV} points to {path}, which does not exist. " + HOW_TO_PROVIDE
+                )
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:  # as ssh refuses a private key others can read
+                raise MissingKeyError(
+                    f"The key file {path} can be read or written by other users (mode {mode:03o}). "
+                    f"Make it yours alone: chmod 600 {path}"
                 )
             secret = path.read_bytes().strip()
         else:

@@ -32,6 +32,13 @@ def test_pseudonyms_depend_on_key_and_domain():
 def test_key_from_file_and_refusals(tmp_path):
     f = tmp_path / "k.key"
     f.write_text("file-secret-0123456789\n")
+    for mode in (0o644, 0o640, 0o604, 0o620):  # anyone but the owner may read or change it
+        f.chmod(mode)
+        with pytest.raises(MissingKeyError, match=f"other users \\(mode {mode:03o}\\).*chmod 600"):
+            PseudonymKey.resolve(None, str(f))
+    f.chmod(0o600)
+    assert PseudonymKey.resolve(None, str(f)).secret == b"file-secret-0123456789"
+    f.chmod(0o400)
     assert PseudonymKey.resolve(None, str(f)).secret == b"file-secret-0123456789"
     with pytest.raises(MissingKeyError, match="GRADTRACK_PSEUDONYM_KEY"):
         PseudonymKey.resolve(None, None)
