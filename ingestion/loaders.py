@@ -732,6 +732,7 @@ def load_source(
     if source == "survey" and wave not in WAVES:
         raise ValueError(f"survey wave must be one of {WAVES}, got {wave!r}")
     ensure_schema(con)
+    key.check(con)  # a warehouse built with another key is refused before anything is written
     key.install(con)
     reports: list[FileReport] = []
     files = landing_files(landing, source, wave)

@@ -211,10 +211,10 @@ def run(
             "admin/*.csv, context/*.csv): nothing to build.[/red]"
         )
         raise typer.Exit(2)
-    from ingestion.pseudonym import MissingKeyError, PseudonymKey
+    from ingestion.pseudonym import KeyMismatchError, MissingKeyError, PseudonymKey
 
     try:  # fail before any work when there is no key
-        PseudonymKey.resolve(
+        key = PseudonymKey.resolve(
             os.environ.get("GRADTRACK_PSEUDONYM_KEY"),
             os.environ.get("GRADTRACK_PSEUDONYM_KEY_FILE"),
         )
@@ -248,6 +248,12 @@ def run(
     elif not warehouse.exists():
         console.print(f"No warehouse at {warehouse} yet: starting a new one.")
     lock = _exclusive(warehouse)  # one run per warehouse at a time; a second one waits here
+    try:  # the same key for every load of a warehouse, or every link to earlier loads breaks
+        key.check_file(warehouse)
+    except KeyMismatchError as exc:
+        lock.close()
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     work = warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix)
     for leftover in (work, Path(str(work) + ".wal")):
         leftover.unlink(missing_ok=True)

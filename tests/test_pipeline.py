@@ -266,6 +266,22 @@ def test_a_run_failed_by_a_blocking_check_leaves_both_databases_byte_identical(b
     assert not [p.name for p in (tmp_path / "wh").iterdir() if ".building" in p.name]  # no working copy left
 
 
+def test_a_run_with_another_key_is_refused_and_changes_nothing(built, tmp_path):
+    """The same key for every load of a warehouse: another one would give every graduate a new
+    pseudonym and silently cut the links to what is loaded (a school's spells 37 -> 0)."""
+    landing, warehouse, proc = built
+    assert proc.returncode == 0
+    (tmp_path / "wh").mkdir()
+    copy = Path(shutil.copy2(warehouse, tmp_path / "wh" / warehouse.name))
+    before = copy.read_bytes()
+    refused = _run(tmp_path, landing, copy, GRADTRACK_PSEUDONYM_KEY="another-key-0123456789-abcdef")
+    out = " ".join(refused.stdout.split())
+    assert refused.returncode == 2, refused.stdout[-3000:]
+    assert "built with another pseudonymisation key" in out and "nothing was done" in out
+    assert copy.read_bytes() == before
+    assert not [p.name for p in copy.parent.iterdir() if ".building" in p.name or ".analyst" in p.name]
+
+
 def test_run_without_key_stops_with_instructions(built, tmp_path):
     landing, _, _ = built
     proc = _run(tmp_path, landing, tmp_path / "w.duckdb", GRADTRACK_PSEUDONYM_KEY="")
