@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from ingestion.limesurvey import mapping_from_structure, normalised_header, read_structure
+
 WAVES = ("pre_graduation", "m6", "m18")
 BREAKDOWNS = {
     "school": "school_code",
@@ -74,6 +76,12 @@ def _survey_select(path: Path) -> str:
         extra = ", ".join(f'"{c}"' if c in present else f"null as {c}" for c in items)
         return f"select {cols}, {extra} from {_csv(path)}"
     spec = yaml.safe_load(mapping.read_text())
+    if path.with_suffix(".lss").exists():  # LimeSurvey: headings and answers resolved via its .lss
+        raw_header = duckdb.sql(f"select * from {_csv(path)} limit 0").columns
+        structure = read_structure(path.with_suffix(".lss"), path.name)
+        spec = mapping_from_structure(
+            structure, normalised_header(raw_header), raw_header, spec, path.name, spec.get("wave")
+        )
     back = {v: k for k, v in spec["columns"].items()}
     const = spec.get("constants", {})
 
