@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from orchestration import settings
 from orchestration.defs.automation.schedules import schedules
@@ -16,6 +15,7 @@ from orchestration.defs.reports.assets import ReportsFolder, report_site
 from orchestration.defs.warehouse.analyst import AnalystDatabase, analyst_database_asset
 from orchestration.defs.warehouse.assets import restricted_identifiers, warehouse_models
 from orchestration.defs.warehouse.project import DBT_EXECUTABLE, dbt_project
+from orchestration.defs.warehouse.resources import WarehouseDuckDB
 from orchestration.progress import progress_logger
 
 # The analyst copy waits for every mart and seed (and so for the blocking checks on them).
@@ -29,7 +29,7 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[landing_sensor],
     resources={
-        "duckdb": DuckDBResource(database=settings.WAREHOUSE),
+        "duckdb": WarehouseDuckDB(database=settings.WAREHOUSE),
         "landing": LandingFolder(path=settings.LANDING),
         "pseudonym_key": PseudonymKeyResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

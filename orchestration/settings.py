@@ -7,6 +7,7 @@ schedule/sensor ticks, never at import. `gradtrack run` and `make dev` set them;
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +23,8 @@ SUPPRESSION_THRESHOLD = dg.EnvVar("GRADTRACK_SUPPRESSION_THRESHOLD")  # optional
 PUBLICATION_THRESHOLD = dg.EnvVar("GRADTRACK_PUBLICATION_THRESHOLD")  # optional; 20 else
 ROUNDING_BASE = dg.EnvVar("GRADTRACK_ROUNDING_BASE")  # optional; 5 else
 WAVE_DATES = dg.EnvVar("GRADTRACK_WAVE_DATES")  # optional; ingestion.waves.DEFAULT_DATES else
+DUCKDB_MEMORY = dg.EnvVar("GRADTRACK_DUCKDB_MEMORY")  # optional; DEFAULT_DUCKDB_MEMORY else
+DEFAULT_DUCKDB_MEMORY = "3GB"  # also dbt_project/profiles.yml's default
 
 DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
@@ -37,6 +40,7 @@ ENV_VARS = {
     "GRADTRACK_PUBLICATION_THRESHOLD": "published reports: smallest base of a shown figure (default 20)",
     "GRADTRACK_ROUNDING_BASE": "published reports: counts rounded to a multiple of this (default 5)",
     "GRADTRACK_WAVE_DATES": "when each wave is due, e.g. pre_graduation=03-01,m6=01-15,m18=01-15",
+    "GRADTRACK_DUCKDB_MEMORY": "DuckDB's memory limit for the run and dbt (default 3GB; it spills beyond)",
     "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensor cursor); `gradtrack run` records there",
 }
 
@@ -86,3 +90,14 @@ def rounding_base() -> int:
 def wave_calendar() -> WaveCalendar:
     """When each wave's survey is due (read at every schedule tick, so a change needs no redeploy)."""
     return WaveCalendar.parse(WAVE_DATES.get_value() or "")
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the run's connections and dbt: past it DuckDB spills to disk.
+
+    DuckDB's own default, 80 % of the machine, lets one national run take most of a shared server.
+    """
+    value = (DUCKDB_MEMORY.get_value() or DEFAULT_DUCKDB_MEMORY).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
+        raise ValueError(f"GRADTRACK_DUCKDB_MEMORY must be a size such as 3GB or 800MB, got {value!r}")
+    return value
