@@ -29,10 +29,9 @@ def personal_value_leaks(
 ) -> list[tuple[str, str, str, int]]:
     """(schema, table, column, rows) of every text column holding a register personal value.
 
-    Set-based over distinct values: each column's distinct values (of at least the shortest
-    personal value's length) are normalised and probe the personal values in one query; rows are
-    counted afterwards, only in the columns found leaking. At 1 M graduates this takes a third of
-    the time of a join per column over every row.
+    Set-based over distinct values: each column's distinct values whose length could match a
+    personal value (64-character pseudonyms cannot) are normalised and probe the personal values
+    in one query; rows are counted afterwards, only in the columns found leaking.
     """
     con.execute(f"create or replace temp table _personal_values as {_PERSONAL_VALUES}")
     try:
@@ -46,11 +45,20 @@ def personal_value_leaks(
                order by all""",
             [list(allowed_schemas)],
         )
-        if not columns:
+        shortest, longest = rows(con, "select min(length(v)), max(length(v)) from _personal_values")[0]
+        if not columns or shortest is None:
             return []
+
+        def fits(column: str) -> str:  # could equal a personal value once trimmed (length is cheap)
+            c = quote_ident(column)
+            return (
+                f"case when length({c}) between {shortest} and {longest} then true "
+                f"when length({c}) < {shortest} then false else length(trim({c})) <= {longest} end"
+            )
+
         scans = " union all ".join(
             f"select {i} as col, v from (select distinct {quote_ident(column)} as v "
-            f"from {quote_ident(schema)}.{quote_ident(table)} where length({quote_ident(column)}) >= 5)"
+            f"from {quote_ident(schema)}.{quote_ident(table)} where {fits(column)})"
             for i, (schema, table, column) in enumerate(columns)
         )
         leaking = rows(
