@@ -20,6 +20,11 @@
     full_name         last name + first name; survey side only when it has no   no birth date on the response
                       birth date
     full_name_nodob   the same; register side only when it has no birth date    no birth date in the register
+    national_id_one_edit  the national id and its deletion neighbourhood (5+     one wrong, missing, extra or
+                      characters)                                               transposed character, with any
+                                                                                name or birth date error
+    dob_last_name,    birth date + first 3 letters of one name                  the other name missing or wrong
+    dob_first_name                                                              from its first letter
 
     The names in the keys are the normalised ones (lower case, no accents), so case and accents never
     matter. Keys with names and the birth year alone (3 letters of the last name + year, or even the
