@@ -39,6 +39,22 @@
 {%- endmacro %}
 
 
+{#- Optimal string alignment distance (Levenshtein plus adjacent transpositions): "1234" vs "1324" = 1. -#}
+{% macro linkage_damerau_levenshtein(left, right) -%}
+    {{ return(adapter.dispatch('linkage_damerau_levenshtein', 'gradtrack')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__linkage_damerau_levenshtein(left, right) -%}
+    {{ exceptions.raise_compiler_error(
+        "linkage_damerau_levenshtein has no implementation for the '" ~ adapter.type() ~ "' adapter: add a "
+        ~ adapter.type() ~ "__linkage_damerau_levenshtein macro (see macros/linkage.sql)") }}
+{%- endmacro %}
+
+{% macro duckdb__linkage_damerau_levenshtein(left, right) -%}
+    damerau_levenshtein({{ left }}, {{ right }})
+{%- endmacro %}
+
+
 {#-
     The reviewers' decisions file (docs/linkage.md, "Review workflow"): a relation with the columns
     response_key, graduate_key, decision, decided_by, decided_on, note, all text as written in the file.

@@ -20,13 +20,18 @@
     full_name         last name + first name; survey side only when it has no   no birth date on the response
                       birth date
     full_name_nodob   the same; register side only when it has no birth date    no birth date in the register
+    national_id_one_edit  the national id and its deletion neighbourhood (5+     one wrong, missing, extra or
+                      characters)                                               transposed character, with any
+                                                                                name or birth date error
+    dob_last_name,    birth date + first 3 letters of one name                  the other name missing or wrong
+    dob_first_name                                                              from its first letter
 
     The names in the keys are the normalised ones (lower case, no accents), so case and accents never
     matter. Keys with names and the birth year alone (3 letters of the last name + year, or even the
     full names + year) were tried and dropped: with 240,000 graduates in one school and common names,
     they put dozens to thousands of graduates behind one key.
 -#}
-{% macro linkage_blocking_keys(relation, id_column, carry, survey_side) -%}
+{% macro linkage_blocking_keys(relation, id_column, carry, survey_side, max_id_length=20) -%}
     {%- set string = dbt.type_string() -%}
     {%- set year = "cast(extract(year from birth_date) as " ~ string ~ ")" -%}
     {%- set month = "cast(extract(month from birth_date) as " ~ string ~ ")" -%}
@@ -67,7 +72,34 @@
         ~ " where email_norm is not null and length(" ~ dbt.split_part("email_norm", "'@'", 1) ~ ") >= 5"
     ) -%}
 
+    {#- National id within one edit: the deletion neighbourhood (the id itself and the id with one
+        character left out, at each position; position 0 leaves nothing out). Two ids one substitution,
+        insertion, deletion or adjacent transposition apart share one of these keys ("1234567" and
+        "123567": the first without its "4" is the second); equal ids share all of them. -#}
+    {%- set positions = [] -%}
+    {%- for i in range(0, max_id_length + 1) -%}
+        {%- do positions.append("select " ~ i ~ " as position") -%}
+    {%- endfor -%}
+    {%- do selects.append(
+        "select " ~ head ~ ", 'national_id_one_edit' as key_type, "
+        ~ "case when position = 0 then national_id else "
+        ~ dbt.concat(["substring(national_id, 1, position - 1)", "substring(national_id, position + 1)"])
+        ~ " end as key_value from " ~ relation ~ " cross join (" ~ (positions | join(" union all ")) ~ ") as positions"
+        ~ " where national_id is not null and length(national_id) >= 5 and position <= length(national_id)"
+    ) -%}
+
     {%- for last, first in orders -%}
+        {#- Birth date with the first 3 letters of one name: the other name may be missing or wrong from
+            its first letter, this one wrong after its third. -#}
+        {%- for key_type, name in [("dob_last_name", last), ("dob_first_name", first)] -%}
+            {%- for date in dates -%}
+                {%- do selects.append(
+                    "select " ~ head ~ ", '" ~ key_type ~ "' as key_type, "
+                    ~ dbt.concat([date.value, "'|'", "substring(" ~ name ~ ", 1, 3)"]) ~ " as key_value from " ~ relation
+                    ~ " where birth_date is not null and " ~ name ~ " is not null and " ~ date.when
+                ) -%}
+            {%- endfor -%}
+        {%- endfor -%}
         {%- set present = " where birth_date is not null and " ~ last ~ " is not null and " ~ first ~ " is not null" -%}
         {%- for key_type, parts in [
             ("name_year_month", [year, "'-'", month]),

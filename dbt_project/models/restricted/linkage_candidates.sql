@@ -7,6 +7,7 @@
 {%- set w_last = 0.30 -%}
 {%- set w_birth = 0.30 -%}
 {%- set w_email = 0.20 -%}
+{%- set w_national_id = 0.30 -%}
 {%- set w_weak = 0.05 -%}
 {%- set accept = var('linkage_accept_score') -%}
 {%- set review = var('linkage_review_score') -%}
@@ -156,7 +157,21 @@ compared as (
                 and {{ linkage_levenshtein('responses.email_norm', 'graduates.email_norm') }} <= 2
                 then 'edit_distance_le_2'
             else 'different'
-        end as email_agreement
+        end as email_agreement,
+        case
+            when responses.national_id is null then null
+            when graduates.national_id is null then 'not_in_register'
+            when responses.national_id = graduates.national_id then 'exact'
+            when
+                abs(length(responses.national_id) - length(graduates.national_id)) <= 2
+                then
+                    case {{ linkage_damerau_levenshtein('responses.national_id', 'graduates.national_id') }}
+                        when 1 then 'one_edit'
+                        when 2 then 'two_edits'
+                        else 'different'
+                    end
+            else 'different'
+        end as national_id_agreement
     from pairs
     inner join responses on pairs.response_number = responses.response_number
     inner join graduates on pairs.graduate_number = graduates.graduate_number
@@ -207,7 +222,24 @@ components as (
             when email_agreement is null then 0
             when email_agreement in ('different', 'not_in_register') then {{ w_weak }}
             else {{ w_email }}
-        end as email_weight
+        end as email_weight,
+        national_id_agreement,
+        cast(
+            case national_id_agreement
+                when 'exact' then 1.0
+                when 'one_edit' then 0.9
+                when 'two_edits' then 0.8
+                when 'different' then 0.0
+                when 'not_in_register' then 0.0
+            end as {{ linkage_type_score() }}
+        ) as national_id_similarity,
+        -- A national id the register lacks is not compared (weight 0): a rival whose id agrees exactly
+        -- was linked by the identifier rule, one within an edit wins by the near-id rule below.
+        case
+            when national_id_agreement is null or national_id_agreement = 'not_in_register' then 0
+            when national_id_agreement = 'different' then {{ w_weak }}
+            else {{ w_national_id }}
+        end as national_id_weight
     from (
         select
             *,
@@ -239,8 +271,10 @@ scored as (
         birth_date_similarity,
         email_agreement,
         email_similarity,
+        national_id_agreement,
+        national_id_similarity,
         -- Identifiers that agree: names (weighted similarity >= 0.85), birth date (exact or day and
-        -- month swapped), e-mail (exact).
+        -- month swapped), e-mail (exact), national id (exact or one edit).
         case
             when
                 first_name_weight + last_name_weight > 0
@@ -252,7 +286,18 @@ scored as (
         end
         + case when birth_date_similarity >= 0.85 then 1 else 0 end
         + case when email_similarity = 1.0 then 1 else 0 end
+        + case when national_id_agreement in ('exact', 'one_edit') then 1 else 0 end
             as agreeing_identifiers,
+        -- One of the two names exactly as in the register (either orientation): support for a near
+        -- national id, not an identifier on its own.
+        coalesce(first_name_similarity = 1.0 or last_name_similarity = 1.0, false) as one_name_exact,
+        -- Both names exactly as in the register and the birth date too (or with day and month swapped).
+        coalesce(
+            first_name_similarity = 1.0
+            and last_name_similarity = 1.0
+            and birth_date_agreement in ('exact', 'day_month_swapped'),
+            false
+        ) as names_and_birth_date_exact,
         cast(
             round(
                 (
@@ -260,12 +305,16 @@ scored as (
                     + {{ w_last }} * coalesce(last_name_similarity, 0)
                     + birth_date_weight * coalesce(birth_date_similarity, 0)
                     + email_weight * coalesce(email_similarity, 0)
-                ) / (first_name_weight + last_name_weight + birth_date_weight + email_weight),
+                    + national_id_weight * coalesce(national_id_similarity, 0)
+                ) / (
+                    first_name_weight + last_name_weight + birth_date_weight + email_weight
+                    + national_id_weight
+                ),
                 4
             ) as {{ linkage_type_score() }}
         ) as score
     from weighted
-    where first_name_weight + last_name_weight + birth_date_weight + email_weight > 0
+    where first_name_weight + last_name_weight + birth_date_weight + email_weight + national_id_weight > 0
 ),
 
 ranked as (
@@ -282,13 +331,30 @@ ranked as (
         sum(case when email_agreement = 'exact' then 1 else 0 end) over (
             partition by response_number
         ) as exact_email_candidates,
+        sum(case when national_id_supported then 1 else 0 end) over (
+            partition by response_number
+        ) as supported_national_id_candidates,
+        sum(case when names_and_birth_date_exact then 1 else 0 end) over (
+            partition by response_number
+        ) as exact_candidates,
         max(score) over (partition by response_number) as top_score
-    from scored
+    from (
+        -- A national id within one edit with a second piece of evidence: one more agreeing identifier
+        -- (agreeing_identifiers counts the national id itself) or one name exactly right.
+        select
+            *,
+            coalesce(national_id_agreement in ('exact', 'one_edit'), false)
+            and (agreeing_identifiers >= 2 or one_name_exact) as national_id_supported
+        from scored
+    ) as supported
 ),
 
 -- The best candidate links when it scores at least the accept threshold, at least two identifiers
--- agree, and it is clearly better than the next: by the margin, or as the only candidate whose e-mail
--- address is exactly the respondent's (mailboxes are personal).
+-- agree, and it is clearly better than the next: by the margin, as the only candidate whose e-mail
+-- address is exactly the respondent's (mailboxes are personal), as the only one with a near national id
+-- and a second piece of evidence, or as the only one whose names and birth date are all exactly the
+-- respondent's (a rival within the margin then has a name only similar: "menendez gonzalez" against
+-- "fernandez gonzalez" is 0.9).
 best as (
     select
         response_number,
@@ -303,8 +369,15 @@ best as (
                     next_score is null
                     or score - next_score >= {{ margin }}
                     or (email_agreement = 'exact' and exact_email_candidates = 1)
+                    or (national_id_supported and supported_national_id_candidates = 1)
+                    or (names_and_birth_date_exact and exact_candidates = 1)
                 )
                 then 'accept'
+            -- A national id within one edit is strong evidence by itself (two random 7-digit ids are one
+            -- edit apart about once in 70,000 pairs): with a second piece of evidence (birth date, the
+            -- names, or one name exactly) and no other candidate so supported, it links whatever the
+            -- score, even when the other name or the birth date is wrong.
+            when national_id_supported and supported_national_id_candidates = 1 then 'accept'
             when score >= {{ accept }} and agreeing_identifiers >= 2 then 'ambiguous'
             when score >= {{ accept }} then 'single_identifier'
             when score >= {{ review }} then 'below_accept'
@@ -358,6 +431,8 @@ select
     birth_date_agreement,
     birth_date_similarity,
     email_agreement,
-    email_similarity
+    email_similarity,
+    national_id_agreement,
+    national_id_similarity
 from decided
 where candidate_rank <= 3 or outcome <> 'reject'
