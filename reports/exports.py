@@ -136,6 +136,11 @@ def school_answers(
     }
     # Every wave from the survey responses (respondent records linked to a graduate); without
     # that mart, the post-graduation answers of the outcomes.
+    # Only this school's and cohort's graduates leave DuckDB (the whole mart per school was a full
+    # round-trip of every response through Python for each export).
+    own_graduates = (
+        f"graduate_key in (select graduate_key from {attrs_table} where cohort = ? and school_code = ?)"
+    )
     survey_cols = _exists(con, "marts", "fct_survey_responses")
     if survey_cols:
         cols = [c for c in ANSWER_COLUMNS if c in survey_cols]
@@ -150,7 +155,7 @@ def school_answers(
         cols = [c for c in ANSWER_COLUMNS if c in outcome_cols]
         query = f"select graduate_key, wave, {', '.join(cols)} from marts.fct_graduate_outcomes"
         query += " where is_respondent"
-    cursor = con.execute(query)
+    cursor = con.execute(f"{query} and {own_graduates}", [cohort, school_code])
     names = [d[0] for d in cursor.description or ()]
     answers = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     answers = [a for a in answers if a["graduate_key"] in attrs]
