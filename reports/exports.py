@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -221,13 +222,32 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _append_text(ws: Any, values: Sequence[Any]) -> None:
-    """``ws.append`` that keeps every string a string cell: openpyxl turns text starting with ``=``
-    into a formula, so the type is set back to text (the value stays as written)."""
-    ws.append(list(values))
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.data_type != "s":
+def _text_cells(ws: Any, values: Sequence[Any], bold: bool = False) -> list[Any]:
+    """One row of write-only cells; every string stays a string cell: openpyxl would store text
+    starting with ``=`` as a formula, so the type is set back to text (the value stays as written)."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and cell.data_type != "s":
             cell.data_type = "s"
+        if bold:
+            cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def _write_sheet(book: Any, title: str, header: Sequence[Any], body: Sequence[Sequence[Any]]) -> None:
+    """A sheet streamed row by row (openpyxl's write-only mode: no cell objects kept in memory),
+    bold header, columns as wide as their longest value (10 to 80 characters)."""
+    ws = book.create_sheet(title)
+    for i, column in enumerate(zip(header, *body, strict=True), start=1):
+        width = max(len(str("" if v is None else v)) for v in column)
+        ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
+    if title == "answers":
+        ws.freeze_panes = "B2"
+    ws.append(_text_cells(ws, header, bold=True))
+    for values in body:
+        ws.append(_text_cells(ws, values))
 
 
 def export_school(
@@ -261,20 +281,10 @@ def export_school(
         writer.writerow([safe_cell(c) for c in columns])
         writer.writerows([["" if r[c] is None else safe_cell(r[c]) for c in columns] for r in rows])
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "answers"
-    _append_text(sheet, columns)
-    for r in rows:
-        _append_text(sheet, [r[c] for c in columns])
-    sheet.freeze_panes = "B2"
-    notes = book.create_sheet("codebook")
-    _append_text(notes, ["column", "meaning", "codes and labels"])
-    for line in codebook(columns):
-        _append_text(notes, line)
-    about = book.create_sheet("about")
-    for line in (
-        ("School", school_code),
+    book = Workbook(write_only=True)
+    _write_sheet(book, "answers", columns, [[r[c] for c in columns] for r in rows])
+    _write_sheet(book, "codebook", ["column", "meaning", "codes and labels"], codebook(columns))
+    about = [
         ("Cohort", cohort),
         ("Rows", f"{len(rows)} (one per graduate and survey wave answered)"),
         ("Graduates", len({r["graduate_key"] for r in rows})),
@@ -284,14 +294,8 @@ def export_school(
             f"group attributes blanked where fewer than {threshold} graduates of this file share them",
         ),
         ("Made by", "gradtrack reports (reports/exports.py)"),
-    ):
-        _append_text(about, line)
-    for ws in (sheet, notes, about):
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for i, col in enumerate(ws.columns, start=1):
-            width = max(len(str(c.value or "")) for c in col)
-            ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
+    ]
+    _write_sheet(book, "about", ("School", school_code), about)
     book.save(xlsx_path)
     _reproducible(xlsx_path)
     return [csv_path, xlsx_path]
