@@ -159,7 +159,6 @@ def school_answers(
     cursor = con.execute(f"{query} and {own_graduates}", [cohort, school_code])
     names = [d[0] for d in cursor.description or ()]
     answers = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    answers = [a for a in answers if a["graduate_key"] in attrs]
     respondents = {a["graduate_key"] for a in answers}
     if len(respondents) < threshold:
         return [], []
@@ -236,15 +235,16 @@ def _text_cells(ws: Any, values: Sequence[Any], bold: bool = False) -> list[Any]
     return cells
 
 
-def _write_sheet(book: Any, title: str, header: Sequence[Any], body: Sequence[Sequence[Any]]) -> None:
+def _write_sheet(
+    book: Any, title: str, header: Sequence[Any], body: Sequence[Sequence[Any]], freeze: str | None = None
+) -> None:
     """A sheet streamed row by row (openpyxl's write-only mode: no cell objects kept in memory),
     bold header, columns as wide as their longest value (10 to 80 characters)."""
     ws = book.create_sheet(title)
     for i, column in enumerate(zip(header, *body, strict=True), start=1):
         width = max(len(str("" if v is None else v)) for v in column)
         ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
-    if title == "answers":
-        ws.freeze_panes = "B2"
+    ws.freeze_panes = freeze
     ws.append(_text_cells(ws, header, bold=True))
     for values in body:
         ws.append(_text_cells(ws, values))
@@ -282,7 +282,7 @@ def export_school(
         writer.writerows([["" if r[c] is None else safe_cell(r[c]) for c in columns] for r in rows])
 
     book = Workbook(write_only=True)
-    _write_sheet(book, "answers", columns, [[r[c] for c in columns] for r in rows])
+    _write_sheet(book, "answers", columns, [[r[c] for c in columns] for r in rows], freeze="B2")
     _write_sheet(book, "codebook", ["column", "meaning", "codes and labels"], codebook(columns))
     about = [
         ("Cohort", cohort),
