@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DOC = ROOT / "docs" / "benchmarks.md"
+MARKER = "|---|---|---|---|---|---|---|---|---|---|---|\n"  # the end-to-end table's header rule
 STEP_DONE = re.compile(r"\] (?P<step>\S+): done in (?P<took>[\d.]+) s \(CPU (?P<cpu>[\d.]+) s\)")
 
 
@@ -78,6 +79,13 @@ def dbt_timings(since: float) -> dict[str, float]:
                 name = result["unique_id"].split(".", 2)[-1]
                 timings[name] = max(took, timings.get(name, 0))
     return timings
+
+
+def _commit() -> str:
+    """The measured code: short commit, `+` when the tree has uncommitted changes."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
 
 
 def _table(rows: list[str], header: str) -> str:
@@ -163,7 +171,7 @@ def main() -> None:
     row = (
         f"| {today} | {args.graduates:,} | {len(args.cohorts)} | {spells:,} ({quarantined:,} quarantined) | "
         f"{base.cpu:.0f} s | {run.cpu:.0f} s | **{ratio:.1f}×** | {run.wall:.0f} s | {run.peak_mb:,.0f} MB | "
-        f"{reports} |"
+        f"{reports} | {_commit()} |"
     )
     print(row)
     stage_rows = [
@@ -191,14 +199,16 @@ def main() -> None:
                 "Peak = peak resident memory of the run's largest process (target ≤ 4 GB). With reports: "
                 "CPU / wall of a second run that also writes the report site.\n\n"
                 "| date | graduates | cohorts | admin spells loaded | baseline CPU | gradtrack CPU | ratio | "
-                "wall | peak RSS | with reports |\n|---|---|---|---|---|---|---|---|---|---|\n"
+                "wall | peak RSS | with reports | code |\n" + MARKER
             )
     text = DOC.read_text()
-    marker = "|---|---|---|---|---|---|---|---|---|---|\n"
-    head, _, tail = text.partition(marker)
+    # The end-to-end table, not the first table of the page.
+    before, section, after = text.partition("## End to end")
+    table_head, _, tail = after.partition(MARKER)
+    head = before + section + table_head
     table_end = tail.find("\n\n")
     table, rest = (tail, "") if table_end < 0 else (tail[: table_end + 1], tail[table_end + 1 :])
-    text = head + marker + table + row + "\n" + rest
+    text = head + MARKER + table + row + "\n" + rest
     text += f"\n### Stages of the {args.graduates:,}-graduate run of {today}\n\n" + _table(
         stage_rows, "| kind | stage | wall | CPU |\n|---|---|---|---|"
     )
