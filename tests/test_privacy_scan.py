@@ -55,3 +55,16 @@ def test_short_full_names_count_from_five_characters(con):
 def test_allowed_schemas_are_not_scanned(con):
     con.execute("create table marts.facts as select 'X1234567A' as ident")
     assert personal_value_leaks(con, allowed_schemas=("restricted", "marts")) == []
+
+
+def test_each_column_of_a_view_is_named(con):
+    """Views are scanned in one unpivoting pass; the leak is still reported per column."""
+    con.execute(
+        f"""create view staging.mixed as select * from (values
+            ('ok', null, '{" " * 80}Y7654321B', 1),
+            ('Ana García', 'fine', null, 2)) as t(label, note, ident, n)"""
+    )
+    assert personal_value_leaks(con) == [
+        ("staging", "mixed", "ident", 1),
+        ("staging", "mixed", "label", 1),
+    ]
