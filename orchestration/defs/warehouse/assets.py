@@ -108,30 +108,37 @@ def warehouse_models(
     """
     args = dbt_build_args(run_cohorts(context), config.full_refresh, settings.suppression_threshold())
     context.log.info(f"dbt {' '.join(args)}")
-    events = list(dbt.cli(args, context=context).stream())
-    counts = table_row_counts(duckdb, _relations(events))
+    # Not raising inside the stream: a failed model or test must not lose the events of the others.
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    tables = {
+        uid: rel for uid in map(_unique_id, events) if uid and (rel := _table_of(invocation.manifest, uid))
+    }
+    counts = table_row_counts(duckdb, tables)
     for event in events:
-        if isinstance(event, dg.Output | dg.AssetMaterialization):
-            unique_id = event.metadata.get("unique_id")
-            n = counts.get(unique_id.value) if isinstance(unique_id, dg.TextMetadataValue) else None
-            if n is not None:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(n)})
+        n = counts.get(_unique_id(event) or "")
+        if n is not None:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(n)})
         yield event
+    if not invocation.is_successful():
+        raise invocation.get_error() or RuntimeError(f"dbt {args[0]} failed")
 
 
-def _relations(events: list) -> dict[str, tuple[str, str]]:
-    """(schema, table) of each dbt table these events materialised, by dbt unique id (views are
-    not counted: counting one runs its query)."""
-    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
-    found: dict[str, tuple[str, str]] = {}
-    for event in events:
-        if not isinstance(event, dg.Output | dg.AssetMaterialization):
-            continue
+def _unique_id(event: Any) -> str | None:
+    """The dbt node an Output or AssetMaterialization event is about."""
+    if isinstance(event, dg.Output | dg.AssetMaterialization):
         unique_id = event.metadata.get("unique_id")
-        node = nodes.get(unique_id.value) if isinstance(unique_id, dg.TextMetadataValue) else None
-        if node and node["config"].get("materialized") in ("table", "incremental", "seed"):
-            found[node["unique_id"]] = (node["schema"], node.get("alias") or node["name"])
-    return found
+        if isinstance(unique_id, dg.TextMetadataValue):
+            return unique_id.value
+    return None
+
+
+def _table_of(manifest: Mapping[str, Any], unique_id: str) -> tuple[str, str] | None:
+    """(schema, table) of a dbt node stored as a table; None for views (counting one runs its query)."""
+    node = manifest["nodes"].get(unique_id)
+    if node and node["config"].get("materialized") in ("table", "incremental", "seed"):
+        return node["schema"], node.get("alias") or node["name"]
+    return None
 
 
 def table_row_counts(duckdb: WarehouseDuckDB, relations: dict[str, tuple[str, str]]) -> dict[str, int]:
