@@ -181,6 +181,87 @@ def _record_starts(data: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
     return starts[~blank], newlines, breaks.size == newlines.size and not bare_cr
 
 
+def _nonblank_line_starts(data: bytes, newlines: np.ndarray) -> np.ndarray:
+    """Byte offsets of the physical lines that are not blank (header included)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
+    starts = starts[starts < len(data)]
+    nxt = arr[starts]
+    after = arr[np.minimum(starts + 1, len(data) - 1)]
+    blank = (nxt == 10) | ((nxt == 13) & ((starts + 1 >= len(data)) | (after == 10)))
+    return starts[~blank]
+
+
+def _starts_of(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The start of the record (or line) holding each byte position."""
+    if not len(starts):
+        return positions
+    return starts[np.clip(np.searchsorted(starts, positions, side="right") - 1, 0, len(starts) - 1)]
+
+
+def _column_at(line: bytes, offset: int, sniffed: SniffedFile) -> str:
+    """'column N (name)' of the byte ``offset`` in a record's first line."""
+    n = line[:offset].count(sniffed.delimiter.encode()) + 1
+    name = sniffed.raw_header[n - 1] if n <= len(sniffed.raw_header) else None
+    return f"column {n} ({name})" if name else f"column {n}"
+
+
+def _unclosed_quote(data: bytes, newlines: np.ndarray, sniffed: SniffedFile, line_starts: np.ndarray) -> str:
+    """Where a quoted value opens and does not close: the first data line with an odd number of
+    quote characters, at its first quote that starts a value."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(arr == 34)
+    line_of = np.searchsorted(newlines, quotes, side="left")  # 0-based physical line of each quote
+    odd = np.flatnonzero(np.bincount(line_of, minlength=len(newlines) + 1) & 1)
+    odd = odd[odd > 0]  # the header was parsed already
+    tail = f"{len(line_starts)} data lines, of which DuckDB could read only some as records"
+    if not odd.size:
+        return f"quotes do not pair up into values ({tail}); nothing of this file was loaded"
+    start = 0 if odd[0] == 0 else int(newlines[odd[0] - 1]) + 1
+    end = int(newlines[odd[0]]) if odd[0] < len(newlines) else len(data)
+    line = data[start:end]
+    delim = sniffed.delimiter.encode()
+    opening = next(
+        (i for i in range(len(line)) if line[i] == 34 and (i == 0 or line[i - 1 : i] == delim)),
+        line.find(b'"'),
+    )
+    return (
+        f"line {odd[0] + 1}, {_column_at(line, opening, sniffed)}: a quoted value opens here and "
+        f"does not close on its line ({tail}); nothing of this file was loaded, an earlier version "
+        "of it stays. Close or remove the quote and send the file again."
+    )
+
+
+def _refuse_runaway_quote(
+    rejects: list[tuple],
+    reject_pos: np.ndarray,
+    rejected_starts: np.ndarray,
+    record_starts: np.ndarray,
+    newlines: np.ndarray,
+    sniffed: SniffedFile,
+) -> None:
+    """A record DuckDB rejects for an unterminated quote may have swallowed the lines after it:
+    quarantining it as one row would drop those rows without a word, so the file is refused."""
+    for pos, col_idx, col_name, etype, msg, _record in rejects:
+        if etype != "UNQUOTED VALUE" or "unterminated" not in msg:
+            continue
+        start = int(rejected_starts[np.searchsorted(reject_pos, pos)])
+        after = np.searchsorted(record_starts, start, side="right")
+        end = int(record_starts[after]) if after < len(record_starts) else None
+        with sniffed.readable_path.open("rb") as fh:  # only this record's bytes, on this rare path
+            fh.seek(start)
+            spanned = (fh.read(end - start) if end is not None else fh.read()).rstrip(b"\r\n").count(b"\n")
+        if spanned:
+            first = int(np.searchsorted(newlines, start, side="left")) + 1
+            raise FileRejected(
+                sniffed.display,
+                f"line {first}, column {col_idx} ({col_name}): a quoted value opens there and is not "
+                f"closed properly before line {first + spanned}, so {spanned + 1} lines cannot be told "
+                "apart as records; nothing of this file was loaded, an earlier version of it "
+                "stays. Close or remove the quote and send the file again.",
+            )
+
+
 def records_relation(
     sniffed: SniffedFile,
     rejects_table: str,
@@ -248,22 +329,25 @@ def read_records(
         keep[idx] = False
     accepted_starts = record_starts[keep]
     if len(accepted_starts) != accepted_n:
-        # Our quote parity disagrees with DuckDB's parser (e.g. a stray quote inside an unquoted
-        # field). Lines then count records, not physical lines; say so in the load log.
-        sniffed.notes.append(
-            "line numbers count records (the file has quotes that break physical line counting)"
-        )
-        lines = np.arange(2, accepted_n + 2, dtype=np.int64)
-        reject_lines = {p: None for p in reject_pos}
+        # Our quote parity disagrees with DuckDB's parser. Benign when every physical line is one
+        # record (a stray quote inside an unquoted field, which DuckDB reads literally); otherwise
+        # lines are unaccounted for, and loading what DuckDB kept would lose them silently.
+        data = sniffed.readable_path.read_bytes()
+        line_starts = _nonblank_line_starts(data, newlines)[1:]
+        if accepted_n + len(reject_pos) != len(line_starts):
+            raise FileRejected(sniffed.display, _unclosed_quote(data, newlines, sniffed, line_starts))
+        keep = ~np.isin(line_starts, _starts_of(line_starts, reject_pos))
+        accepted_starts, rejected_starts = line_starts[keep], _starts_of(line_starts, reject_pos)
     else:
-        lines = np.searchsorted(newlines, accepted_starts, side="left") + 1
-        reject_lines = dict(
-            zip(
-                reject_pos.tolist(),
-                (np.searchsorted(newlines, rejected_starts, side="left") + 1).tolist(),
-                strict=True,
-            )
+        _refuse_runaway_quote(rejects, reject_pos, rejected_starts, record_starts, newlines, sniffed)
+    lines = np.searchsorted(newlines, accepted_starts, side="left") + 1
+    reject_lines = dict(
+        zip(
+            reject_pos.tolist(),
+            (np.searchsorted(newlines, rejected_starts, side="left") + 1).tolist(),
+            strict=True,
         )
+    )
     con.register(
         f"{table}_lines_arrow",
         pa.table({"_rn": pa.array(np.arange(1, accepted_n + 1)), "_line": pa.array(lines, type=pa.int64())}),

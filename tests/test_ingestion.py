@@ -617,3 +617,48 @@ def test_one_unreadable_school_file_is_rejected_and_every_other_loads(landing, w
             "not a CSV text file (it contains NUL bytes; binary or UTF-16?)",
         )
     ]
+
+
+def _people(n: int) -> list[str]:
+    return [ANA.replace("S1;", f"P{i};", 1).replace("12345678Z", f"{i:08d}A") for i in range(n)]
+
+
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_unclosed_quote_never_replaces_a_good_file(landing, load, warehouse, trailing_newline):
+    people = _people(30)
+    root = landing({"register/es.csv": register_rows(*people)})
+    load(root)
+    before = rows(warehouse, "select * exclude (_loaded_at) from raw.register order by all")
+    broken = list(people)
+    broken[9] = broken[9].replace(";José;", ';"José;')  # line 11, column 7 (first_name)
+    text = register_rows(*broken)
+    landing({"register/es.csv": text if trailing_newline else text.rstrip("\n")})
+    (r,) = load(root)
+    assert r.status == "rejected"
+    assert r.message.startswith("line 11, column 7 (first_name): a quoted value opens here")
+    assert "nothing of this file was loaded" in r.message
+    # The earlier version stays whole: DuckDB alone would have kept the 9 rows before the quote.
+    assert rows(warehouse, "select * exclude (_loaded_at) from raw.register order by all") == before
+    log = rows(warehouse, "select status from audit.load_log order by started_at")
+    assert log == [("loaded",), ("rejected",)]
+
+
+def test_quote_closed_then_followed_by_text_across_lines_is_refused(landing, load, warehouse):
+    bad = ANA.replace(";José;", ';"Jo\nsé"x;')
+    (r,) = load(landing({"register/es.csv": register_rows(LUIS, bad, LUIS.replace("S2;", "S3;"))}))
+    assert r.status == "rejected"
+    assert r.message.startswith("line 3, column 7 (first_name): a quoted value opens there")
+    assert scalar(warehouse, "select count(*) from raw.register") == 0
+
+
+def test_stray_quotes_inside_values_load_with_their_physical_lines(landing, load, warehouse):
+    # DuckDB reads a quote inside an unquoted value literally; line numbers must still be physical.
+    odd = LUIS.replace("S2;", "S3;").replace(";Soldadura;", ';Soldadura 5";')
+    bad_date = ANA.replace("03/04/2000", "31/02/2000")
+    (r,) = load(landing({"register/es.csv": register_rows(odd, "", bad_date)}))
+    assert (r.status, r.rows_read, r.rows_loaded) == ("loaded", 2, 2)
+    assert rows(warehouse, "select _source_line, qualification_name from raw.register order by 1") == [
+        (2, 'Soldadura 5"'),
+        (4, "Técnico Superior"),
+    ]
+    assert [q[:2] for q in _quarantine(warehouse, "register/es.csv")] == [(4, "birth_date")]
