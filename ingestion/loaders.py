@@ -43,6 +43,8 @@ from ingestion.validate import Rule, build_typed, violations_sql
 from ingestion.warehouse import KEYS, TARGETS, ensure_schema
 
 SOURCES = ("register", "survey", "admin", "context")
+# A re-sent file may remove at most this share of its earlier version's rows (GRADTRACK_MAX_SHRINK).
+DEFAULT_MAX_SHRINK = 0.2
 
 
 @dataclass
@@ -458,12 +460,16 @@ def load_file(
     wave: str | None = None,
     cohorts: Sequence[int] | None = None,
     prepared: Future[SniffedFile] | None = None,
+    max_shrink: float | None = DEFAULT_MAX_SHRINK,
 ) -> FileReport:
     """Load one file in one transaction. Raises FileRejected when the file as a whole is unreadable.
 
     With `cohorts`, a register or survey file none of whose rows belong to those cohorts is left
     for its own cohort's run (status `other_cohort`, nothing logged); a file that has rows of a
     requested cohort is loaded whole. `prepared` is `csvfile.prepare` of this file already started.
+    A re-sent file that would remove more than `max_shrink` of its earlier version's rows is
+    rejected (None: any shrink is accepted), so a truncated or mis-delimited export never
+    silently replaces a good one.
     """
     load_id = str(uuid.uuid4())
     report = FileReport(source=source, file=display, status="rejected", wave=wave, load_id=load_id)
@@ -542,7 +548,7 @@ def load_file(
 
             con.execute("begin transaction")
             try:
-                _supersede(con, source, wave, display, sniffed.content_hash)
+                earlier = _supersede(con, source, wave, display, sniffed.content_hash)
                 if source == "register":
                     loaded = _insert_register(con, good, lin, t)
                 elif source == "survey":
@@ -551,6 +557,7 @@ def load_file(
                     loaded = _insert_admin(con, good, lin, display)
                 else:
                     loaded = _insert_context(con, good, lin)
+                _refuse_shrink(display, earlier, loaded, max_shrink)
                 for table, key in KEYS.get(_target_key(source, wave), ()):
                     _check_unique(con, table, key, load_id)
                 _quarantine(con, report, t, rejects, source, noted > 0, canon.headers)
@@ -603,15 +610,19 @@ def _check_unique(con, table: str, key: str, load_id: str) -> None:
         )
 
 
-def _supersede(con, source: str, wave: str | None, file: str, digest: str) -> None:
-    """A file re-sent under the same name with new content replaces its earlier version."""
+def _supersede(con, source: str, wave: str | None, file: str, digest: str) -> int | None:
+    """A file re-sent under the same name with new content replaces its earlier version.
+
+    Returns the rows the earlier version loaded (None when there was none).
+    """
     prior = rows(
         con,
-        "select load_id from audit.load_log where file = ? and status = 'loaded' and content_hash <> ?",
+        """select sum(rows_loaded) from audit.load_log
+           where file = ? and status = 'loaded' and content_hash <> ? having count(*) > 0""",
         [file, digest],
     )
     if not prior:
-        return
+        return None
     for table in TARGETS[_target_key(source, wave)]:
         con.execute(f"delete from {table} where _source_file = ?", [file])
     con.execute("delete from audit.quarantine where file = ?", [file])
@@ -619,6 +630,21 @@ def _supersede(con, source: str, wave: str | None, file: str, digest: str) -> No
     con.execute(
         "update audit.load_log set status = 'superseded' where file = ? and status = 'loaded'",
         [file],
+    )
+    return int(prior[0][0] or 0)
+
+
+def _refuse_shrink(file: str, earlier: int | None, loaded: int, max_shrink: float | None) -> None:
+    """Reject a re-sent file that keeps too few of its earlier version's rows (its transaction is
+    rolled back, so the earlier version stays)."""
+    if earlier is None or max_shrink is None or not earlier or loaded >= earlier * (1 - max_shrink):
+        return
+    raise FileRejected(
+        file,
+        f"this version would replace the earlier one's {earlier} rows with {loaded} "
+        f"({1 - loaded / earlier:.0%} fewer; at most {max_shrink:.0%} may go in a re-sent file). "
+        "Nothing of it was loaded, the earlier version stays. If the smaller file is right, run "
+        "again with --accept-shrink (or GRADTRACK_MAX_SHRINK=1).",
     )
 
 
@@ -723,6 +749,7 @@ def load_source(
     wave: str | None = None,
     cohorts: Sequence[int] | None = None,
     raise_on_failure: bool = True,
+    max_shrink: float | None = DEFAULT_MAX_SHRINK,
 ) -> list[FileReport]:
     """Load every file of one source (one wave for surveys). Failed files are reported together.
 
@@ -745,7 +772,16 @@ def load_source(
             following = pool.submit(prepare, *files[i + 1]) if i + 1 < len(files) else None
             try:
                 reports.append(
-                    load_file(con, path, display, source, wave=wave, cohorts=cohorts, prepared=current)
+                    load_file(
+                        con,
+                        path,
+                        display,
+                        source,
+                        wave=wave,
+                        cohorts=cohorts,
+                        prepared=current,
+                        max_shrink=max_shrink,
+                    )
                 )
             except FileRejected as exc:
                 reports.append(
@@ -763,6 +799,7 @@ def load_landing(
     *,
     cohorts: Sequence[int] | None = None,
     raise_on_failure: bool = True,
+    max_shrink: float | None = DEFAULT_MAX_SHRINK,
 ) -> list[FileReport]:
     """Everything in the landing folder, in dependency order (register first)."""
     reports: list[FileReport] = []
@@ -773,7 +810,16 @@ def load_landing(
         ("context", None),
     ]
     for source, wave in plan:
-        reports += load_source(con, landing, source, key, wave=wave, cohorts=cohorts, raise_on_failure=False)
+        reports += load_source(
+            con,
+            landing,
+            source,
+            key,
+            wave=wave,
+            cohorts=cohorts,
+            raise_on_failure=False,
+            max_shrink=max_shrink,
+        )
     if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports

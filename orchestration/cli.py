@@ -195,6 +195,14 @@ def run(
         bool,
         typer.Option("--full-refresh", help="Rebuild every dbt table from scratch (after a model change)"),
     ] = False,
+    accept_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--accept-shrink",
+            help="Let re-sent files replace earlier versions however many rows they remove "
+            "(by default a file losing over GRADTRACK_MAX_SHRINK, 20%, of its rows is refused)",
+        ),
+    ] = False,
 ) -> None:
     """Materialise the asset graph in-process (every cohort, or those given) and print a summary.
 
@@ -293,6 +301,9 @@ def run(
     run_config: dict = {"loggers": {"progress": {}}}
     if full_refresh:
         run_config["ops"] = {"warehouse_models": {"config": {"full_refresh": True}}}
+    if accept_shrink:
+        landing_config = {"path": {"env": "GRADTRACK_LANDING"}, "accept_shrink": True}
+        run_config["resources"] = {"landing": {"config": landing_config}}
     warehouse_keys = [k for k in selection if k.path[0] != "reports"]
     report_keys = [k for k in selection if k.path[0] == "reports"]
     tags = {RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"}

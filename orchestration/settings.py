@@ -23,6 +23,7 @@ SUPPRESSION_THRESHOLD = dg.EnvVar("GRADTRACK_SUPPRESSION_THRESHOLD")  # optional
 PUBLICATION_THRESHOLD = dg.EnvVar("GRADTRACK_PUBLICATION_THRESHOLD")  # optional; 20 else
 ROUNDING_BASE = dg.EnvVar("GRADTRACK_ROUNDING_BASE")  # optional; 5 else
 WAVE_DATES = dg.EnvVar("GRADTRACK_WAVE_DATES")  # optional; ingestion.waves.DEFAULT_DATES else
+MAX_SHRINK = dg.EnvVar("GRADTRACK_MAX_SHRINK")  # optional; ingestion.loaders.DEFAULT_MAX_SHRINK else
 DUCKDB_MEMORY = dg.EnvVar("GRADTRACK_DUCKDB_MEMORY")  # optional; DEFAULT_DUCKDB_MEMORY else
 DEFAULT_DUCKDB_MEMORY = "3GB"  # also dbt_project/profiles.yml's default
 
@@ -40,6 +41,7 @@ ENV_VARS = {
     "GRADTRACK_PUBLICATION_THRESHOLD": "published reports: smallest base of a shown figure (default 20)",
     "GRADTRACK_ROUNDING_BASE": "published reports: counts rounded to a multiple of this (default 5)",
     "GRADTRACK_WAVE_DATES": "when each wave is due, e.g. pre_graduation=03-01,m6=01-15,m18=01-15",
+    "GRADTRACK_MAX_SHRINK": "share of a re-sent file's earlier rows it may remove (default 0.2; 1 = any)",
     "GRADTRACK_DUCKDB_MEMORY": "DuckDB's memory limit for the run and dbt (default 3GB; it spills beyond)",
     "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensor cursor); `gradtrack run` records there",
 }
@@ -90,6 +92,20 @@ def rounding_base() -> int:
 def wave_calendar() -> WaveCalendar:
     """When each wave's survey is due (read at every schedule tick, so a change needs no redeploy)."""
     return WaveCalendar.parse(WAVE_DATES.get_value() or "")
+
+
+def max_shrink() -> float:
+    """Share of its earlier version's rows a re-sent landing file may remove before it is refused."""
+    from ingestion.loaders import DEFAULT_MAX_SHRINK
+
+    value = MAX_SHRINK.get_value()
+    try:
+        share = float(value) if value else DEFAULT_MAX_SHRINK
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise ValueError(f"GRADTRACK_MAX_SHRINK must be a share between 0 and 1, got {value!r}")
+    return share
 
 
 def duckdb_memory_limit() -> str:

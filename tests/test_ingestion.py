@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from ingestion.db import quote_literal, rows, scalar
-from ingestion.loaders import LoadError, load_source
+from ingestion.loaders import LoadError, load_landing, load_source
 from ingestion.validate import DATE_FORMATS, TIMESTAMP_FORMATS, parse_first
 from tests.conftest import register_rows
 
@@ -167,11 +167,11 @@ def test_same_file_twice_is_skipped_and_reload_is_idempotent(landing, load, ware
     assert after == before
 
 
-def test_resent_file_with_new_content_replaces_its_earlier_version(landing, load, warehouse):
+def test_resent_file_with_new_content_replaces_its_earlier_version(landing, load, warehouse, key):
     root = landing({"register/es.csv": register_rows(ANA, LUIS.replace(";Q;", ";M;"))})
     load(root)
     landing({"register/es.csv": register_rows(ANA)})
-    (r,) = load(root)
+    (r,) = load_landing(warehouse, root, key, max_shrink=None)  # half the rows go: accepted here
     assert r.status == "loaded" and r.rows_loaded == 1
     assert scalar(warehouse, "select count(*) from raw.register") == 1
     assert scalar(warehouse, "select count(*) from restricted.register_identifiers") == 1
@@ -662,3 +662,71 @@ def test_stray_quotes_inside_values_load_with_their_physical_lines(landing, load
         (4, "Técnico Superior"),
     ]
     assert [q[:2] for q in _quarantine(warehouse, "register/es.csv")] == [(4, "birth_date")]
+
+
+@pytest.mark.parametrize(
+    ("resent", "why"),
+    [
+        (register_rows(), "header only"),
+        (
+            register_rows(*(p.replace(";", ",") for p in _people(10))),
+            "rows in another delimiter: all quarantined",
+        ),
+        (register_rows(*_people(7)), "7 of 10 rows"),
+    ],
+)
+def test_resent_file_that_loses_too_many_rows_is_refused(landing, load, warehouse, key, resent, why):
+    root = landing({"register/es.csv": register_rows(*_people(10))})
+    load(root)
+    before = rows(warehouse, "select * exclude (_loaded_at) from raw.register order by all")
+    landing({"register/es.csv": resent})
+    (r,) = load(root)
+    assert r.status == "rejected", why
+    assert r.message.startswith("this version would replace the earlier one's 10 rows with ")
+    assert "--accept-shrink" in r.message
+    assert rows(warehouse, "select * exclude (_loaded_at) from raw.register order by all") == before
+    assert scalar(warehouse, "select count(*) from audit.quarantine") == 0  # rolled back with the rows
+
+
+def test_resent_file_losing_a_few_rows_or_accepted_shrink_replaces_the_earlier_one(
+    landing, load, warehouse, key
+):
+    root = landing({"register/es.csv": register_rows(*_people(10))})
+    load(root)
+    landing({"register/es.csv": register_rows(*_people(8))})  # 20 % fewer: within the default
+    (r,) = load(root)
+    assert (r.status, r.rows_loaded) == ("loaded", 8)
+    landing({"register/es.csv": register_rows(*_people(2))})
+    (r,) = load_landing(warehouse, root, key, max_shrink=0.8)
+    assert (r.status, r.rows_loaded) == ("loaded", 2)
+    assert scalar(warehouse, "select count(*) from raw.register") == 2
+
+
+def test_accept_shrink_is_a_run_setting_of_the_landing_resource(tmp_path, landing):
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from orchestration.defs.ingestion.assets import register
+    from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
+    from tests.conftest import TEST_KEY
+
+    root = landing({"register/es.csv": register_rows(*_people(10))})
+    database = str(tmp_path / "w.duckdb")
+    resources = {
+        "duckdb": DuckDBResource(database=database),
+        "landing": LandingFolder(path=str(root)),
+        "pseudonym_key": PseudonymKeyResource(key=TEST_KEY),
+    }
+
+    def loaded(**run_config) -> tuple[int, str]:
+        result = dg.materialize([register], resources=resources, partition_key="2019", **run_config)
+        (event,) = result.get_asset_materialization_events()
+        meta = event.materialization.metadata
+        return meta["rows_loaded"].value, meta["rejected"].value
+
+    assert loaded() == (10, "none")
+    landing({"register/es.csv": register_rows(*_people(3))})
+    rows_loaded, rejected = loaded()
+    assert rows_loaded == 0 and rejected.startswith("register/es.csv: this version would replace")
+    accept = {"resources": {"landing": {"config": {"path": str(root), "accept_shrink": True}}}}
+    assert loaded(run_config=accept) == (3, "none")

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.contract import WAVES
 from ingestion.loaders import FileReport, load_source
+from orchestration import settings
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
 from orchestration.defs.partitions import (
     WAREHOUSE_POOL,
@@ -67,7 +68,14 @@ def _load(
         # One school's unreadable file is rejected and recorded (audit.load_log status `rejected`);
         # every other file still loads, and `gradtrack run` ends with its "rejected files" exit code.
         reports = load_source(
-            con, landing.root, source, pseudonym_key.get(), wave=wave, cohorts=cohorts, raise_on_failure=False
+            con,
+            landing.root,
+            source,
+            pseudonym_key.get(),
+            wave=wave,
+            cohorts=cohorts,
+            raise_on_failure=False,
+            max_shrink=None if landing.accept_shrink else settings.max_shrink(),
         )
     for r in reports:
         if r.status == "other_cohort":

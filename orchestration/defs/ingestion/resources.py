@@ -10,9 +10,14 @@ from ingestion.pseudonym import KEY_ENV, KEY_FILE_ENV, PseudonymKey
 
 
 class LandingFolder(dg.ConfigurableResource):
-    """The landing folder of the input contract."""
+    """The landing folder of the input contract.
+
+    ``accept_shrink``: for one run (`gradtrack run --accept-shrink`, or this resource's config in
+    the launchpad), re-sent files may remove any share of their earlier rows.
+    """
 
     path: str
+    accept_shrink: bool = False
 
     @property
     def root(self) -> Path:
