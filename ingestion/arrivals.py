@@ -16,11 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import WAVES
 from ingestion.csvfile import FileRejected, prepare
-from ingestion.loaders import SOURCES, file_cohorts
+from ingestion.loaders import LANDED_SUFFIXES, file_cohorts, place
 
-LANDED_SUFFIXES = (".csv", ".txt")
+__all__ = ["LANDED_SUFFIXES", "Arrival", "new_arrivals", "place"]
 # A file younger than this may still be being written (a copy in progress): wait for the next tick.
 SETTLE_SECONDS = 30.0
 
@@ -36,18 +35,6 @@ class Arrival:
     # A survey file with rows but no fieldwork date (an anonymized LimeSurvey survey): its cohorts come
     # from the register through linkage, so it runs over every cohort like a spanning file.
     undated: bool = False
-
-
-def place(relative: str) -> tuple[str, str | None] | None:
-    """(source, wave) of a landing path like `surveys/m6/x.csv`; None for anything else."""
-    parts = relative.split("/")
-    if not relative.lower().endswith(LANDED_SUFFIXES):
-        return None
-    if len(parts) == 2 and parts[0] in SOURCES and parts[0] != "survey":
-        return parts[0], None
-    if len(parts) == 3 and parts[0] == "surveys" and parts[1] in WAVES:
-        return "survey", parts[1]
-    return None
 
 
 def signature(path: Path) -> str:

@@ -8,9 +8,11 @@ to find a row in the file they sent; we derive it set-based from the bytes (nump
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import tempfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -46,7 +48,7 @@ class SniffedFile:
     delimiter: str
     header: list[str]  # normalised: stripped, lower case
     raw_header: list[str]
-    readable_path: Path  # UTF-8 file DuckDB reads (the original or a transcoded copy)
+    readable_path: Path  # UTF-8 file DuckDB reads (the original, or a transcoded or decompressed copy)
     notes: list[str] = field(default_factory=list)
     # Byte offsets of the readable file's record starts and newlines (see _record_starts), computed
     # with the rest so that reading the records needs no second pass over the bytes.
@@ -56,6 +58,11 @@ class SniffedFile:
     # between threads at any line without guessing whether it is inside a quoted field.
     single_line_records: bool = False
     tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)  # holds a transcoded copy
+
+
+def uncompressed_name(path: Path) -> Path:
+    """`x.csv` for `x.csv.gz`: the name its mapping or survey structure file is found by."""
+    return path.with_suffix("") if path.suffix.lower() == ".gz" else path
 
 
 def content_hash(data: bytes) -> str:
@@ -99,7 +106,13 @@ def prepare(path: Path, display: str) -> SniffedFile:
     while DuckDB loads the current one. A transcoded copy lives in ``tmp`` until ``sniff`` ends.
     """
     data = path.read_bytes()
-    digest = content_hash(data)
+    compressed = path.name.lower().endswith(".gz")
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileRejected(display, f"not a readable gzip file ({exc})") from exc
+    digest = content_hash(data)  # of the content: the same rows sent compressed are the same file
     if not data.strip(b" \t\r\n" + UTF8_BOM):
         raise FileRejected(display, "the file is empty (no header line)")
     if b"\x00" in data[:65536]:
@@ -116,9 +129,11 @@ def prepare(path: Path, display: str) -> SniffedFile:
     if dupes:
         raise FileRejected(display, f"line 1: duplicate column names {dupes}")
     tmp, readable = None, path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        tmp = tempfile.TemporaryDirectory(prefix="gradtrack-")
-        readable, data = Path(tmp.name) / "transcoded.csv", text.encode("utf-8")
+    if encoding not in ("utf-8", "utf-8-sig") or compressed:
+        tmp = tempfile.TemporaryDirectory(prefix="gradtrack-")  # owner-only (mode 0700)
+        if encoding not in ("utf-8", "utf-8-sig"):
+            data = text.encode("utf-8")
+        readable = Path(tmp.name) / "readable.csv"
         readable.write_bytes(data)
     del text
     starts, newlines, single_line = _record_starts(data)

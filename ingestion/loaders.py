@@ -36,6 +36,7 @@ from ingestion.csvfile import (
     read_text_lines,
     records_relation,
     sniff,
+    uncompressed_name,
 )
 from ingestion.db import quote_ident, quote_literal, rows, scalar
 from ingestion.pseudonym import PseudonymKey
@@ -53,7 +54,7 @@ class FileReport:
 
     source: str
     file: str
-    status: str  # loaded | skipped_duplicate | rejected | other_cohort (not logged)
+    status: str  # loaded | skipped_duplicate | rejected | ignored | other_cohort (not logged)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -344,8 +345,9 @@ def _count(con, sql: str) -> int:
 
 def _mapping_of(sniffed: SniffedFile, short: bool = False) -> dict | None:
     """The mapping file beside a landing file (same stem, .yaml or .yml), or None."""
+    data_file = uncompressed_name(sniffed.path)
     for suffix in (".yaml", ".yml"):
-        path = sniffed.path.with_suffix(suffix)
+        path = data_file.with_suffix(suffix)
         if path.exists():
             return load_mapping(path, sniffed.display, short=short)
     return None
@@ -731,13 +733,94 @@ def _log(con, report: FileReport, digest: str | None, started) -> None:
 # --- a folder -----------------------------------------------------------------------------------
 
 
+LANDED_SUFFIXES = tuple(s + z for z in ("", ".gz") for s in (".csv", ".tsv", ".txt"))
+# Read with the data file they sit beside (a mapping, a LimeSurvey survey structure).
+COMPANION_SUFFIXES = (".yaml", ".yml", ".lss")
+FOLDERS = "register/, surveys/pre_graduation/, surveys/m6/, surveys/m18/, admin/, context/"
+
+
+def place(relative: str) -> tuple[str, str | None] | None:
+    """(source, wave) of a landing path like `surveys/m6/x.csv`; None for anything else."""
+    parts = relative.split("/")
+    if not relative.lower().endswith(LANDED_SUFFIXES) or parts[-1].startswith("."):
+        return None
+    if len(parts) == 2 and parts[0] in SOURCES and parts[0] != "survey":
+        return parts[0], None
+    if len(parts) == 3 and parts[0] == "surveys" and parts[1] in WAVES:
+        return "survey", parts[1]
+    return None
+
+
+def _inside(path: Path, landing: Path) -> bool:
+    """False for a link that leads out of the landing folder (its target is not the school's file)."""
+    return path.resolve().is_relative_to(landing.resolve())
+
+
 def landing_files(landing: Path, source: str, wave: str | None = None) -> list[tuple[Path, str]]:
     """The files of one source (and wave) in the landing folder, in a stable order."""
     folder = landing / (f"surveys/{wave}" if source == "survey" else source)
     if not folder.is_dir():
         return []
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".txt"))
-    return [(p, p.relative_to(landing).as_posix()) for p in files]
+    found = []
+    for p in sorted(folder.iterdir()):
+        relative = p.relative_to(landing).as_posix()
+        if p.is_file() and place(relative) == (source, wave) and _inside(p, landing):
+            found.append((p, relative))
+    return found
+
+
+def _why_ignored(relative: str, path: Path, landing: Path) -> str | None:
+    """Why a file under the landing folder is not read (None: it is read, or read with its data file)."""
+    parts = relative.split("/")
+    known = parts[0] in ("register", "admin", "context") and len(parts) == 2
+    known |= len(parts) == 3 and parts[0] == "surveys" and parts[1] in WAVES
+    if place(relative) is not None:
+        return None if _inside(path, landing) else "a link to a file outside the landing folder: not followed"
+    if known and relative.lower().endswith(COMPANION_SUFFIXES):
+        return None
+    if known:
+        if parts[-1].startswith("."):
+            return "hidden file"
+        return "not a data file gradtrack reads (.csv, .tsv or .txt, each optionally .gz)"
+    if len(parts) == 1:
+        return f"not inside a source folder ({FOLDERS})"
+    top = parts[0]
+    if top.lower() in ("register", "admin", "context", "surveys") and top != top.lower():
+        return f"folder {top}/ is not {top.lower()}/ (folder names are lower case)"
+    if top == "surveys":
+        if len(parts) == 2:
+            return "directly in surveys/: put it in the folder of its wave (pre_graduation, m6 or m18)"
+        if parts[1] not in WAVES:
+            return f"surveys/{parts[1]}/ is not a wave folder (pre_graduation, m6, m18; lower case)"
+        return f"in a subfolder of surveys/{parts[1]}/: only files directly in it are read"
+    if top in ("register", "admin", "context"):
+        return f"in a subfolder of {top}/: only files directly in it are read"
+    return f"folder {top}/ is not a source folder ({FOLDERS})"
+
+
+def ignored_files(landing: Path) -> list[tuple[str, str]]:
+    """(path, reason) of every file under the landing folder that no source reads: said aloud, so
+    that a misnamed folder or an unsupported format never passes unnoticed."""
+    found = []
+    for path in sorted(landing.rglob("*")):
+        if path.is_dir():
+            continue
+        relative = path.relative_to(landing).as_posix()
+        why = _why_ignored(relative, path, landing) if path.is_file() else "not a regular file"
+        if why:
+            found.append((relative, why))
+    return found
+
+
+def log_ignored(con: duckdb.DuckDBPyConnection, landing: Path) -> list[tuple[str, str]]:
+    """Record this run's ignored files in audit.load_log (status `ignored`, source `landing`)."""
+    ensure_schema(con)
+    found = ignored_files(landing)
+    for relative, why in found:
+        report = FileReport(source="landing", file=relative, status="ignored", message=why)
+        report.load_id = str(uuid.uuid4())
+        _log(con, report, None, scalar(con, "select current_localtimestamp()"))
+    return found
 
 
 def load_source(

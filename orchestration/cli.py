@@ -19,7 +19,9 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -84,6 +86,7 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
     finally:
         con.close()
     warnings = [f"rejected {file}: {msg}" for file, status, *_, msg in rows if status == "rejected"]
+    warnings += [f"ignored {file}: {msg}" for file, status, *_, msg in rows if status == "ignored"]
     warnings += [
         f"{file}: {quar} of {read} rows quarantined"
         for file, status, read, _, quar, _, _ in rows
@@ -99,7 +102,8 @@ def _summary(warehouse: Path, since: str) -> tuple[Table, int, list[str]]:
         # Rows kept with an unreadable optional value emptied count as loaded: say so beside them.
         emptied = f"{cells} unreadable optional value(s) emptied, rows kept" if cells else ""
         note = "; ".join(n for n in (emptied, msg) if n)
-        table.add_row(file, status, str(read or 0), str(loaded or 0), str(quar or 0), note)
+        # File names and messages come from the data: plain Text, never console markup.
+        table.add_row(Text(file), status, str(read or 0), str(loaded or 0), str(quar or 0), Text(note))
     return table, quarantined, warnings
 
 
@@ -163,7 +167,7 @@ def _exclusive(warehouse: Path) -> IO[str]:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        console.print(f"Another run is building {warehouse}; waiting for it to finish...")
+        console.print(f"Another run is building {warehouse}; waiting for it to finish...", markup=False)
         fcntl.flock(handle, fcntl.LOCK_EX)
         console.print("The other run has finished; starting.")
     return handle
@@ -209,15 +213,19 @@ def run(
     When DAGSTER_HOME is set the run is recorded in that instance, so `make dev`'s UI shows it.
     """
     if not landing.is_dir():
-        console.print(f"[red]Landing folder {landing} does not exist.[/red]")
+        console.print(f"Landing folder {landing} does not exist.", style="red", markup=False)
         raise typer.Exit(2)
-    from ingestion.arrivals import LANDED_SUFFIXES
+    from ingestion.loaders import ignored_files, place
 
-    if not any(p.is_file() and p.name.lower().endswith(LANDED_SUFFIXES) for p in landing.rglob("*")):
+    if not any(p.is_file() and place(p.relative_to(landing).as_posix()) for p in landing.rglob("*")):
         console.print(
-            f"[red]Landing folder {landing} holds no landing files (register/*.csv, surveys/<wave>/*.csv, "
-            "admin/*.csv, context/*.csv): nothing to build.[/red]"
+            f"Landing folder {landing} holds no landing files (register/*.csv, surveys/<wave>/*.csv, "
+            "admin/*.csv, context/*.csv): nothing to build.",
+            style="red",
+            markup=False,
         )
+        for file, why in ignored_files(landing)[:20]:
+            console.print(f"- {file}: {why}", markup=False)
         raise typer.Exit(2)
     from ingestion.pseudonym import KeyMismatchError, MissingKeyError, PseudonymKey
 
@@ -227,7 +235,7 @@ def run(
             os.environ.get("GRADTRACK_PSEUDONYM_KEY_FILE"),
         )
     except MissingKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
 
     import dagster as dg
@@ -249,18 +257,20 @@ def run(
     warehouse = warehouse.resolve()
     if not warehouse.parent.is_dir():  # said aloud: a mistyped folder must not pass unnoticed
         console.print(
-            f"[yellow]The warehouse folder {warehouse.parent} does not exist: creating it for a NEW, "
-            "empty warehouse. If that path is mistyped, stop now (Ctrl-C).[/yellow]"
+            f"The warehouse folder {warehouse.parent} does not exist: creating it for a NEW, "
+            "empty warehouse. If that path is mistyped, stop now (Ctrl-C).",
+            style="yellow",
+            markup=False,
         )
         warehouse.parent.mkdir(parents=True)
     elif not warehouse.exists():
-        console.print(f"No warehouse at {warehouse} yet: starting a new one.")
+        console.print(f"No warehouse at {warehouse} yet: starting a new one.", markup=False)
     lock = _exclusive(warehouse)  # one run per warehouse at a time; a second one waits here
     try:  # the same key for every load of a warehouse, or every link to earlier loads breaks
         key.check_file(warehouse)
     except KeyMismatchError as exc:
         lock.close()
-        console.print(f"[red]{exc}[/red]")
+        console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
     work = warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix)
     for leftover in (work, Path(str(work) + ".wal")):
@@ -294,7 +304,7 @@ def run(
         if graph.get(key).is_executable and not (skip_reports and key.path[0] == "reports")
     ]
     log_path = warehouse.with_name(warehouse.stem + ".run.log")
-    console.print(f"Running the asset graph; dbt's full output goes to {log_path}")
+    console.print(f"Running the asset graph; dbt's full output goes to {log_path}", markup=False)
     # dagster-dbt echoes every dbt event on stdout: keep the terminal for progress lines.
     which = "every cohort" if not keys else f"cohort(s) {first}" + (f" to {last}" if last != first else "")
     console.print(f"Building {which}")
@@ -345,7 +355,7 @@ def run(
     if not result.success:
         console.print("[red]Run failed; the warehouse was left as it was.[/red]")
         for f in _failures(result):
-            console.print(f"[red]- {f}[/red]")
+            console.print(f"- {f}", style="red", markup=False)
         work.unlink(missing_ok=True)
         analyst_work.unlink(missing_ok=True)
         lock.close()
@@ -353,12 +363,12 @@ def run(
     lock.close()
     table, quarantined, warnings = _summary(warehouse, since)
     console.print(table)
-    where = "" if skip_reports else f"Reports: {reports / 'index.html'}\n"
+    where = "" if skip_reports else f"Reports: {escape(str(reports / 'index.html'))}\n"
     rejected = [w for w in warnings if w.startswith("rejected ")]
     outcome = f"Run finished with {len(rejected)} rejected file(s)" if rejected else "Run succeeded"
     console.print(
-        f"{outcome} in {elapsed:.1f} s. Warehouse: {warehouse}\n"
-        f"Analysts' database (no restricted data): {analyst}\n{where}"
+        f"{outcome} in {elapsed:.1f} s. Warehouse: {escape(str(warehouse))}\n"
+        f"Analysts' database (no restricted data): {escape(str(analyst))}\n{where}"
         f"Quarantine: {quarantined} problem(s) — query them with "
         f"[bold]select * from audit.quarantine[/bold]."
     )
@@ -368,15 +378,15 @@ def run(
             "for them (check --cohort and the register files).[/yellow]"
         )
     for w in warnings:
-        console.print(f"[yellow]Warning: {w}[/yellow]")
+        console.print(f"Warning: {w}", style="yellow", markup=False)
     if report_result is not None and not report_result.success:
         console.print("[red]The report site failed; the warehouse of this run was kept.[/red]")
         for f in _failures(report_result):
-            console.print(f"[red]- {f}[/red]")
+            console.print(f"- {f}", style="red", markup=False)
         raise typer.Exit(EXIT_REPORTS_FAILED)
     if report_result is not None:
         for f in _failed_pages(report_result):
-            console.print(f"[yellow]Warning: report not written: {f}[/yellow]")
+            console.print(f"Warning: report not written: {f}", style="yellow", markup=False)
     if rejected:
         raise typer.Exit(EXIT_REJECTED)
 

@@ -730,3 +730,82 @@ def test_accept_shrink_is_a_run_setting_of_the_landing_resource(tmp_path, landin
     assert rows_loaded == 0 and rejected.startswith("register/es.csv: this version would replace")
     accept = {"resources": {"landing": {"config": {"path": str(root), "accept_shrink": True}}}}
     assert loaded(run_config=accept) == (3, "none")
+
+
+def test_every_file_under_the_landing_folder_is_read_or_named_with_the_reason(tmp_path, landing):
+    from ingestion.loaders import ignored_files, landing_files
+
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text(register_rows(ANA), encoding="utf-8")
+    root = landing(
+        {
+            "register/a.csv": register_rows(ANA),
+            "register/a.yaml": "columns: {}\n",  # a mapping beside its data file: read with it
+            "register/b.tsv": register_rows(LUIS).replace(";", "\t"),
+            "surveys/m18/x.lss": "<document/>",
+            "register/d.xlsx": b"PK\x03\x04",
+            "register/.~lock.a.csv#": "lock",
+            "register/2019/c.csv": register_rows(ANA),
+            "Register/e.csv": register_rows(ANA),
+            "surveys/M6/f.csv": "response_id\n",
+            "surveys/m12/g.csv": "response_id\n",
+            "surveys/h.csv": "response_id\n",
+            "top.csv": "x\n",
+            "notes/readme.txt": "x\n",
+        }
+    )
+    (root / "register" / "link.csv").symlink_to(outside)
+    assert [rel for _, rel in landing_files(root, "register")] == ["register/a.csv", "register/b.tsv"]
+    assert ignored_files(root) == [
+        ("Register/e.csv", "folder Register/ is not register/ (folder names are lower case)"),
+        (
+            "notes/readme.txt",
+            "folder notes/ is not a source folder (register/, surveys/pre_graduation/, "
+            "surveys/m6/, surveys/m18/, admin/, context/)",
+        ),
+        ("register/.~lock.a.csv#", "hidden file"),
+        ("register/2019/c.csv", "in a subfolder of register/: only files directly in it are read"),
+        ("register/d.xlsx", "not a data file gradtrack reads (.csv, .tsv or .txt, each optionally .gz)"),
+        ("register/link.csv", "a link to a file outside the landing folder: not followed"),
+        ("surveys/M6/f.csv", "surveys/M6/ is not a wave folder (pre_graduation, m6, m18; lower case)"),
+        (
+            "surveys/h.csv",
+            "directly in surveys/: put it in the folder of its wave (pre_graduation, m6 or m18)",
+        ),
+        ("surveys/m12/g.csv", "surveys/m12/ is not a wave folder (pre_graduation, m6, m18; lower case)"),
+        (
+            "top.csv",
+            "not inside a source folder (register/, surveys/pre_graduation/, surveys/m6/, "
+            "surveys/m18/, admin/, context/)",
+        ),
+    ]
+
+
+def test_tab_separated_and_gzip_compressed_files_load(landing, load, warehouse):
+    import gzip
+
+    root = landing(
+        {
+            "register/a.tsv": register_rows(ANA).replace(";", "\t"),
+            "register/b.csv.gz": gzip.compress(register_rows(LUIS).encode("cp1252")),
+            "register/c.txt.gz": b"not gzip",
+        }
+    )
+    reports = {r.file: r for r in load(root)}
+    assert (reports["register/a.tsv"].status, reports["register/a.tsv"].delimiter) == ("loaded", "\t")
+    assert (reports["register/b.csv.gz"].rows_loaded, reports["register/b.csv.gz"].encoding) == (
+        1,
+        "windows-1252",
+    )
+    assert reports["register/c.txt.gz"].status == "rejected"
+    assert reports["register/c.txt.gz"].message.startswith("not a readable gzip file")
+    found = rows(
+        warehouse, "select _source_file, _source_line, professional_family from raw.register order by 1"
+    )
+    assert found == [
+        ("register/a.tsv", 2, "Informática y Comunicaciones"),
+        ("register/b.csv.gz", 2, "Fabricación Mecánica"),
+    ]
+    # The same rows sent again uncompressed are the same file: skipped.
+    landing({"register/b_again.csv": register_rows(LUIS).encode("cp1252")})
+    assert {r.file: r.status for r in load(root)}["register/b_again.csv"] == "skipped_duplicate"

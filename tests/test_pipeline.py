@@ -180,13 +180,26 @@ def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tm
     broken = landing / "register" / "zz_broken.csv"
     broken.write_text("student_id;school_code\nX1;ES-X\n", encoding="utf-8")
     late = _late_graduate_with_bad_birth_date(landing)
+    # Files no source reads are named, not skipped in silence; names from the data are not markup.
+    misplaced = [landing / "surveys" / "m12" / "[bold]late.csv", landing / "Register" / "es_x.csv"]
+    for path in misplaced:
+        path.parent.mkdir()
+        path.write_bytes(broken.read_bytes())
     try:
         partial = _run(tmp_path, landing, warehouse)
     finally:
-        broken.unlink()
-        late.unlink()
-    assert partial.returncode == 3, partial.stdout[-2000:]
+        for path in [broken, late, *misplaced]:
+            path.unlink()
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
+    assert partial.returncode == 3, partial.stdout[-2000:] + partial.stderr[-2000:]
     out = partial.stdout.replace("\n", " ")
+    flat = " ".join(partial.stdout.split())
+    assert (
+        "Warning: ignored surveys/m12/[bold]late.csv: surveys/m12/ is not a wave folder "
+        "(pre_graduation, m6, m18; lower case)" in flat
+    )
+    assert "Warning: ignored Register/es_x.csv: folder Register/ is not register/" in flat
     assert "zz_broken.csv" in out and "rejected" in out
     assert "1 unreadable optional value(s) emptied, rows kept" in " ".join(out.replace("│", " ").split())
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -203,9 +216,13 @@ def test_unreadable_file_is_rejected_and_every_other_file_still_builds(built, tm
         kept = con.execute(
             "select column_name, row_kept from audit.quarantine where file like '%zz_late%'"
         ).fetchall()
+        ignored = con.execute(
+            "select file from audit.load_log where status = 'ignored' and source = 'landing' order by 1"
+        ).fetchall()
     finally:
         con.close()
     assert status == ("rejected",)
+    assert ignored == [("Register/es_x.csv",), ("surveys/m12/[bold]late.csv",)]
     assert sorted(with_figures) == sorted(schools)  # every readable school's figures are built
     assert kept == [("birth_date", True)]
 

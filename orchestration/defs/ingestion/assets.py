@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.contract import WAVES
-from ingestion.loaders import FileReport, load_source
+from ingestion.loaders import FileReport, load_source, log_ignored
 from orchestration import settings
 from orchestration.defs.ingestion.resources import LandingFolder, PseudonymKeyResource
 from orchestration.defs.partitions import (
@@ -64,7 +64,10 @@ def _load(
         cohorts = None
     if cohorts:
         context.log.info(f"Cohort(s) {cohorts}: files with rows of other cohorts are left for their runs")
+    ignored: list[tuple[str, str]] = []
     with duckdb.get_connection() as con:
+        if source == "register":  # the first step of every run that loads: files no source reads
+            ignored = log_ignored(con, landing.root)
         # One school's unreadable file is rejected and recorded (audit.load_log status `rejected`);
         # every other file still loads, and `gradtrack run` ends with its "rejected files" exit code.
         reports = load_source(
@@ -77,6 +80,8 @@ def _load(
             raise_on_failure=False,
             max_shrink=None if landing.accept_shrink else settings.max_shrink(),
         )
+    for file, why in ignored:
+        context.log.warning(f"{file}: ignored, not read by any source: {why}")
     for r in reports:
         if r.status == "other_cohort":
             continue
@@ -87,7 +92,13 @@ def _load(
             f"{r.file}: {r.status}, read {r.rows_read}, loaded {r.rows_loaded}, "
             f"quarantined {r.rows_quarantined}" + (f" ({r.message})" if r.message else "")
         )
-    return _result(reports)
+    result = _result(reports)
+    if source == "register":
+        listed = "\n".join(f"| {f} | {why} |" for f, why in ignored)
+        result.metadata["ignored_files"] = dg.MetadataValue.md(
+            "| file | why it is not read |\n|---|---|\n" + listed if ignored else "none"
+        )
+    return result
 
 
 COHORT_ASSET = {
