@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -69,18 +70,43 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Return (encoding, text). UTF-8 (with or without BOM) first, then Windows-1252, then Latin-1."""
-    if data.startswith(UTF8_BOM):
-        return "utf-8-sig", data[len(UTF8_BOM) :].decode("utf-8")
+# A byte sequence only UTF-8 writes: seen beside bytes that are not UTF-8, the file mixes encodings.
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode(data: bytes, display: str) -> tuple[str, str]:
+    """Return (encoding, text). UTF-8 (with or without BOM) first, then Windows-1252, then Latin-1.
+
+    One encoding per file: a UTF-8 file with a stray Windows-1252 byte (a line pasted from another
+    export) is refused at that byte, since reading it all as Windows-1252 would garble every other
+    accented letter in it.
+    """
+    bom = data.startswith(UTF8_BOM)
+    body = data[len(UTF8_BOM) :] if bom else data
     try:
-        return "utf-8", data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        return ("utf-8-sig" if bom else "utf-8"), body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if bom or UTF8_MULTIBYTE.search(body):
+            raise FileRejected(display, _mixed_encoding(body, exc.start)) from exc
     try:
         return "windows-1252", data.decode("cp1252")
     except UnicodeDecodeError:
         return "latin-1", data.decode("latin-1")
+
+
+def _mixed_encoding(body: bytes, at: int) -> str:
+    line_start = body.rfind(b"\n", 0, at) + 1
+    header = body[: body.find(b"\n")].decode("utf-8", errors="replace").rstrip("\r")
+    delimiter = _detect_delimiter(header)
+    column = body[line_start:at].count(delimiter.encode()) + 1
+    names = header.split(delimiter)
+    name = f" ({names[column - 1].strip()})" if column <= len(names) else ""
+    line = body.count(b"\n", 0, at) + 1
+    return (
+        f"line {line}, column {column}{name}: byte 0x{body[at]:02X} is not UTF-8, "
+        "while the rest of the file is UTF-8: the file mixes two encodings (rows pasted from another "
+        "export?). Nothing of it was loaded; save it again in one encoding (UTF-8) and send it again."
+    )
 
 
 def _first_record(text: str) -> str:
@@ -105,7 +131,10 @@ def prepare(path: Path, display: str) -> SniffedFile:
     Pure Python and numpy, no DuckDB: the loader runs it for the next file in a background thread
     while DuckDB loads the current one. A transcoded copy lives in ``tmp`` until ``sniff`` ends.
     """
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileRejected(display, f"cannot be read: {exc.strerror or exc}") from exc
     compressed = path.name.lower().endswith(".gz")
     if compressed:
         try:
@@ -117,10 +146,16 @@ def prepare(path: Path, display: str) -> SniffedFile:
         raise FileRejected(display, "the file is empty (no header line)")
     if b"\x00" in data[:65536]:
         raise FileRejected(display, "not a CSV text file (it contains NUL bytes; binary or UTF-16?)")
-    encoding, text = _decode(data)
+    old_mac = b"\n" not in data and b"\r" in data.rstrip(b"\r")
+    if old_mac:  # "CSV (Macintosh)" from older Excel ends lines with CR alone
+        data = data.replace(b"\r", b"\n")
+    encoding, text = _decode(data, display)
     header_line = _first_record(text).rstrip("\r")
     delimiter = _detect_delimiter(header_line)
-    raw_header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
+    try:
+        raw_header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
+    except csv.Error as exc:
+        raise FileRejected(display, f"line 1: the header cannot be read ({exc})") from exc
     header = [normalise_header(h) for h in raw_header]
     if any(not h for h in header):
         col = header.index("") + 1
@@ -129,7 +164,7 @@ def prepare(path: Path, display: str) -> SniffedFile:
     if dupes:
         raise FileRejected(display, f"line 1: duplicate column names {dupes}")
     tmp, readable = None, path
-    if encoding not in ("utf-8", "utf-8-sig") or compressed:
+    if encoding not in ("utf-8", "utf-8-sig") or compressed or old_mac:
         tmp = tempfile.TemporaryDirectory(prefix="gradtrack-")  # owner-only (mode 0700)
         if encoding not in ("utf-8", "utf-8-sig"):
             data = text.encode("utf-8")
@@ -137,7 +172,7 @@ def prepare(path: Path, display: str) -> SniffedFile:
         readable.write_bytes(data)
     del text
     starts, newlines, single_line = _record_starts(data)
-    return SniffedFile(
+    sniffed = SniffedFile(
         path=path,
         display=display,
         content_hash=digest,
@@ -151,6 +186,9 @@ def prepare(path: Path, display: str) -> SniffedFile:
         single_line_records=single_line,
         tmp=tmp,
     )
+    if old_mac:
+        sniffed.notes.append("lines end with CR alone (old Mac format): read as line breaks")
+    return sniffed
 
 
 @contextmanager

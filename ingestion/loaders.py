@@ -870,6 +870,18 @@ def load_source(
                 reports.append(
                     FileReport(source=source, file=display, status="rejected", wave=wave, message=exc.problem)
                 )
+            except Exception as exc:  # one file's unforeseen failure never stops the others
+                first_line = (str(exc).splitlines() or [""])[0]
+                report = FileReport(
+                    source=source,
+                    file=display,
+                    status="rejected",
+                    wave=wave,
+                    load_id=str(uuid.uuid4()),
+                    message=f"could not be read ({type(exc).__name__}: {first_line})",
+                )
+                _log(con, report, None, scalar(con, "select current_localtimestamp()"))
+                reports.append(report)
     if raise_on_failure and any(r.status == "rejected" for r in reports):
         raise LoadError(reports)
     return reports

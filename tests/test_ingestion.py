@@ -809,3 +809,45 @@ def test_tab_separated_and_gzip_compressed_files_load(landing, load, warehouse):
     # The same rows sent again uncompressed are the same file: skipped.
     landing({"register/b_again.csv": register_rows(LUIS).encode("cp1252")})
     assert {r.file: r.status for r in load(root)}["register/b_again.csv"] == "skipped_duplicate"
+
+
+def test_old_mac_line_ends_load_with_their_line_numbers(landing, load, warehouse):
+    text = register_rows(ANA, LUIS.replace("15/09/2000", "31/09/2000"))
+    (r,) = load(landing({"register/mac.csv": text.replace("\n", "\r")}))
+    assert (r.status, r.rows_loaded) == ("loaded", 2)
+    assert "CR alone" in r.message
+    assert [q[:2] for q in _quarantine(warehouse, "register/mac.csv")] == [(3, "birth_date")]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_file_mixing_two_encodings_is_refused_at_the_first_foreign_byte(landing, load, warehouse, bom):
+    utf8 = register_rows(ANA, LUIS).encode("utf-8")
+    mixed = bom + utf8.replace("Álvarez".encode(), "Álvarez".encode("cp1252"))
+    (r,) = load(landing({"register/mixed.csv": mixed}))
+    assert r.status == "rejected"
+    assert r.message.startswith("line 3, column 8 (last_name): byte 0xC1 is not UTF-8")
+    assert "mixes two encodings" in r.message
+    assert scalar(warehouse, "select count(*) from raw.register") == 0
+
+
+def test_a_file_failing_in_an_unforeseen_way_is_rejected_by_name_and_the_others_load(
+    landing, load, warehouse, monkeypatch
+):
+    import ingestion.loaders as loaders
+
+    real = loaders.load_file
+
+    def failing(con, path, display, *args, **kwargs):
+        if display == "register/a.csv":
+            raise RuntimeError("disk on fire\nsecond line")
+        return real(con, path, display, *args, **kwargs)
+
+    monkeypatch.setattr(loaders, "load_file", failing)
+    root = landing({"register/a.csv": register_rows(ANA), "register/b.csv": register_rows(LUIS)})
+    assert {r.file: r.status for r in load(root)} == {
+        "register/a.csv": "rejected",
+        "register/b.csv": "loaded",
+    }
+    assert rows(warehouse, "select file, message from audit.load_log where status = 'rejected'") == [
+        ("register/a.csv", "could not be read (RuntimeError: disk on fire)")
+    ]
