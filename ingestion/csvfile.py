@@ -66,8 +66,24 @@ def uncompressed_name(path: Path) -> Path:
     return path.with_suffix("") if path.suffix.lower() == ".gz" else path
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def companion_files(path: Path) -> list[Path]:
+    """The files read with a data file: its mapping (same stem, .yaml or .yml) and its LimeSurvey
+    survey structure (same stem, or LimeSurvey's own `limesurvey_survey_<id>.lss` beside
+    `results-survey<id>.csv`)."""
+    base = uncompressed_name(path)
+    candidates = [base.with_suffix(s) for s in (".yaml", ".yml", ".lss")]
+    sid = re.fullmatch(r"results-survey(\d+)", base.stem)
+    if sid:
+        candidates.append(base.with_name(f"limesurvey_survey_{sid.group(1)}.lss"))
+    return [c for c in candidates if c.is_file()]
+
+
+def content_hash(data: bytes, companions: list[Path] | None = None) -> str:
+    """Of the rows and of what they are read with: a changed mapping makes the file new again."""
+    digest = hashlib.sha256(data)
+    for companion in companions or []:
+        digest.update(b"\0" + companion.suffix.encode() + b"\0" + companion.read_bytes())
+    return digest.hexdigest()
 
 
 # A byte sequence only UTF-8 writes: seen beside bytes that are not UTF-8, the file mixes encodings.
@@ -141,7 +157,8 @@ def prepare(path: Path, display: str) -> SniffedFile:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise FileRejected(display, f"not a readable gzip file ({exc})") from exc
-    digest = content_hash(data)  # of the content: the same rows sent compressed are the same file
+    # Of the content: the same rows sent compressed are the same file.
+    digest = content_hash(data, companion_files(path))
     if not data.strip(b" \t\r\n" + UTF8_BOM):
         raise FileRejected(display, "the file is empty (no header line)")
     if b"\x00" in data[:65536]:

@@ -22,7 +22,7 @@ from itertools import product
 from pathlib import Path
 
 from ingestion.contract import CODEBOOK, MULTI_CHOICE, SURVEY
-from ingestion.csvfile import FileRejected, normalise_header, uncompressed_name
+from ingestion.csvfile import FileRejected, companion_files, normalise_header
 
 # Response-table columns LimeSurvey adds, with their full-text headings (admin interface in English).
 SYSTEM_HEADINGS: dict[str, tuple[str, ...]] = {
@@ -159,13 +159,8 @@ def read_structure(path: Path, display: str) -> Structure:
 def structure_beside(csv_path: Path, display: str) -> Structure | None:
     """The `.lss` of a responses export: same stem, or LimeSurvey's own names
     (`results-survey123456.csv` beside `limesurvey_survey_123456.lss`)."""
-    csv_path = uncompressed_name(csv_path)
-    candidates = [csv_path.with_suffix(".lss")]
-    sid = re.fullmatch(r"results-survey(\d+)", csv_path.stem)
-    if sid:
-        candidates.append(csv_path.with_name(f"limesurvey_survey_{sid.group(1)}.lss"))
-    for path in candidates:
-        if path.exists():
+    for path in companion_files(csv_path):
+        if path.suffix == ".lss":
             return read_structure(path, display)
     return None
 

@@ -851,3 +851,15 @@ def test_a_file_failing_in_an_unforeseen_way_is_rejected_by_name_and_the_others_
     assert rows(warehouse, "select file, message from audit.load_log where status = 'rejected'") == [
         ("register/a.csv", "could not be read (RuntimeError: disk on fire)")
     ]
+
+
+def test_a_changed_mapping_beside_an_unchanged_export_is_read_again(landing, load, warehouse):
+    files = {"surveys/m6/it_cometa.csv": LIMESURVEY_CSV, "surveys/m6/it_cometa.yaml": LIMESURVEY_MAP}
+    root = landing(files)
+    load(root)
+    assert [r.status for r in load(root)] == ["skipped_duplicate"]  # nothing changed: nothing to do
+    landing({"surveys/m6/it_cometa.yaml": LIMESURVEY_MAP.replace("A3: further_studies", "A3: work")})
+    (r,) = load(root)
+    assert (r.status, r.rows_loaded) == ("loaded", 3)
+    assert rows(warehouse, "select current_status from raw.survey_m6 where response_id = '12'") == [("work",)]
+    assert scalar(warehouse, "select count(*) from raw.survey_m6") == 3
