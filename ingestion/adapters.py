@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from ingestion.contract import WAVES, FileSpec
-from ingestion.csvfile import FileRejected, normalise_header
+from ingestion.csvfile import FileRejected, describe_header, normalise_header
 from ingestion.db import quote_ident, quote_literal
 
 
@@ -41,7 +41,7 @@ def canonical_select(
     if missing:
         raise FileRejected(
             display,
-            f"missing required column(s) {', '.join(missing)}; the header has: {', '.join(header)}",
+            f"missing required column(s) {', '.join(missing)}; {describe_header(header, set(spec.names))}",
         )
     cols = ["_line"]
     for name in spec.names:
@@ -216,7 +216,7 @@ def mapped_select(
         raise FileRejected(
             display,
             f"its mapping names column(s) the file does not have: {', '.join(unmatched)} "
-            f"(the header has: {', '.join(raw_header or header)})",
+            f"({describe_header(header, used | {normalise_header(u) for u in unmatched})})",
         )
     missing = [c for c in spec.required if c not in exprs] if check_required else []
     if missing:
@@ -268,7 +268,7 @@ def admin_select(
     if missing:
         raise FileRejected(
             display,
-            f"missing required column(s) {', '.join(missing)}; the header has: {', '.join(present)}",
+            f"missing required column(s) {', '.join(missing)}; {describe_header(present)}",
         )
 
     def col(name: str) -> str:

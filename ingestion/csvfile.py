@@ -66,6 +66,29 @@ def uncompressed_name(path: Path) -> Path:
     return path.with_suffix("") if path.suffix.lower() == ".gz" else path
 
 
+def _contract_names() -> set[str]:
+    from ingestion.contract import ADMIN, CONTEXT, ES_TGSS, REGISTER, SURVEY
+
+    return {n for spec in (REGISTER, SURVEY, ADMIN, ES_TGSS, CONTEXT) for n in spec.names} | {"token"}
+
+
+def describe_header(header: list[str], known: set[str] | None = None) -> str:
+    """The header cells for an error message, unless the first line looks like data.
+
+    A file sent without its header row has a graduate's record there: printing it would put their
+    identifiers on the console, in Dagster's run history and in `audit.load_log`.
+    """
+    known = _contract_names() if known is None else known
+    hits = sum(h in known for h in header)
+    if header and hits * 2 >= len(header):
+        return "the header has: " + ", ".join(header)
+    return (
+        f"the first line does not look like a header (only {hits} of its {len(header)} cells are "
+        "column names gradtrack knows), so its cells are not shown here: they may be a graduate's "
+        "data. Is the header row missing?"
+    )
+
+
 def companion_files(path: Path) -> list[Path]:
     """The files read with a data file: its mapping (same stem, .yaml or .yml) and its LimeSurvey
     survey structure (same stem, or LimeSurvey's own `limesurvey_survey_<id>.lss` beside
@@ -176,10 +199,14 @@ def prepare(path: Path, display: str) -> SniffedFile:
     header = [normalise_header(h) for h in raw_header]
     if any(not h for h in header):
         col = header.index("") + 1
-        raise FileRejected(display, f"line 1, column {col}: empty column name in the header")
+        raise FileRejected(
+            display, f"line 1, column {col}: empty column name in the header; {describe_header(header)}"
+        )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise FileRejected(display, f"line 1: duplicate column names {dupes}")
+        shown = describe_header(header)
+        named = str(dupes) if shown.startswith("the header has") else f"({len(dupes)} of them); {shown}"
+        raise FileRejected(display, f"line 1: duplicate column names {named}")
     tmp, readable = None, path
     if encoding not in ("utf-8", "utf-8-sig") or compressed or old_mac:
         tmp = tempfile.TemporaryDirectory(prefix="gradtrack-")  # owner-only (mode 0700)

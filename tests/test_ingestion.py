@@ -863,3 +863,18 @@ def test_a_changed_mapping_beside_an_unchanged_export_is_read_again(landing, loa
     assert (r.status, r.rows_loaded) == ("loaded", 3)
     assert rows(warehouse, "select current_status from raw.survey_m6 where response_id = '12'") == [("work",)]
     assert scalar(warehouse, "select count(*) from raw.survey_m6") == 3
+
+
+@pytest.mark.parametrize("second", ["same", "other"])
+def test_a_file_without_its_header_row_never_echoes_the_first_graduate(landing, load, warehouse, second):
+    """The first record stands where the header should be: the rejection says so without its values."""
+    first = ANA.replace(";ES;ES12;", ";XX;ES12;").replace(";es", ";xx2")
+    if second == "same":  # the first record has two equal cells: the duplicate-name check fires first
+        first = ANA
+    (r,) = load(landing({"register/nohead.csv": first + "\n" + LUIS + "\n"}))
+    assert r.status == "rejected"
+    assert "does not look like a header" in r.message and "Is the header row missing?" in r.message
+    for value in ("12345678", "jose.muniz", "José", "Muñiz", "600 11 22"):
+        assert value.lower() not in r.message.lower()
+    logged = scalar(warehouse, "select message from audit.load_log where file = 'register/nohead.csv'")
+    assert logged == r.message
