@@ -678,7 +678,8 @@ def _quarantine(
     source_header = f"case column_name {named} end" if named else "null::varchar"
     con.execute(f"""
         insert into audit.quarantine by name
-        select {meta}, line, column_name, reason, value, current_localtimestamp() as quarantined_at,
+        select {meta}, line, column_name, reason, {_withheld_if_personal("value")} as value,
+               current_localtimestamp() as quarantined_at,
                {source_header} as source_header, kept as row_kept
         from {t}_bad order by line, column_name""")
     if has_bad:
@@ -701,6 +702,22 @@ def _quarantine(
             "insert into restricted.quarantine_records values (?, ?, ?, ?)",
             [report.load_id, report.file, r["line"], r["record"]],
         )
+
+
+WITHHELD = "(withheld: looks like personal data)"
+_DATE_LIKE = "[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T][0-9:.]+)?"
+
+
+def _withheld_if_personal(value: str) -> str:
+    """The quarantined value audit.quarantine shows: one that looks like an e-mail address, a phone
+    or an identity number (six digits or more, dates aside) is withheld. Personal columns are never
+    copied, but a row shifted by one column puts an e-mail into any column, and `audit` reaches the
+    analysts; the raw line stays in restricted.quarantine_records."""
+    return (
+        f"case when {value} like '%@%' or (length(regexp_replace({value}, '[^0-9]', '', 'g')) >= 6 "
+        f"and not regexp_full_match(trim({value}), '{_DATE_LIKE}')) then {quote_literal(WITHHELD)} "
+        f"else {value} end"
+    )
 
 
 def _log(con, report: FileReport, digest: str | None, started) -> None:
