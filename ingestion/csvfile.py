@@ -11,7 +11,9 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 import re
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -186,9 +188,9 @@ def prepare(path: Path, display: str) -> SniffedFile:
         raise FileRejected(display, "the file is empty (no header line)")
     if b"\x00" in data[:65536]:
         raise FileRejected(display, "not a CSV text file (it contains NUL bytes; binary or UTF-16?)")
-    old_mac = b"\n" not in data and b"\r" in data.rstrip(b"\r")
-    if old_mac:  # "CSV (Macintosh)" from older Excel ends lines with CR alone
-        data = data.replace(b"\r", b"\n")
+    line_ends = _line_ends(data)
+    if line_ends in ("cr", "mixed"):  # DuckDB's reader takes one kind of line end per file
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     encoding, text = _decode(data, display)
     header_line = _first_record(text).rstrip("\r")
     delimiter = _detect_delimiter(header_line)
@@ -208,8 +210,8 @@ def prepare(path: Path, display: str) -> SniffedFile:
         named = str(dupes) if shown.startswith("the header has") else f"({len(dupes)} of them); {shown}"
         raise FileRejected(display, f"line 1: duplicate column names {named}")
     tmp, readable = None, path
-    if encoding not in ("utf-8", "utf-8-sig") or compressed or old_mac:
-        tmp = tempfile.TemporaryDirectory(prefix="gradtrack-")  # owner-only (mode 0700)
+    if encoding not in ("utf-8", "utf-8-sig") or compressed or line_ends in ("cr", "mixed"):
+        tmp = private_temp_folder()
         if encoding not in ("utf-8", "utf-8-sig"):
             data = text.encode("utf-8")
         readable = Path(tmp.name) / "readable.csv"
@@ -230,9 +232,57 @@ def prepare(path: Path, display: str) -> SniffedFile:
         single_line_records=single_line,
         tmp=tmp,
     )
-    if old_mac:
-        sniffed.notes.append("lines end with CR alone (old Mac format): read as line breaks")
+    if line_ends in LINE_END_NOTES:
+        sniffed.notes.append(LINE_END_NOTES[line_ends])
     return sniffed
+
+
+LINE_END_NOTES = {
+    "cr": "lines end with CR alone (old Mac format): read as line breaks",
+    "mixed": "mixed line ends (LF, CRLF or CR alone): each read as a line break",
+}
+
+
+def _line_ends(data: bytes) -> str:
+    """`lf`, `crlf`, `cr` (older Excel's "CSV (Macintosh)") or `mixed` (rows pasted from another file)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    crs = np.flatnonzero(arr == 13)
+    if not crs.size:
+        return "lf"
+    lfs = int(np.count_nonzero(arr == 10))
+    followed = crs[crs + 1 < len(arr)]
+    crlf = int(np.count_nonzero(arr[followed + 1] == 10))
+    if crlf == len(crs) == lfs:
+        return "crlf"
+    return "cr" if lfs == 0 else "mixed"
+
+
+TEMP_PREFIX = "gradtrack-"
+
+
+def private_temp_folder() -> tempfile.TemporaryDirectory:
+    """An owner-only (0700) folder for a decoded copy of a landing file, named after this process
+    so that `remove_stale_copies` can tell one left by a killed run."""
+    return tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+
+
+def remove_stale_copies() -> list[Path]:
+    """Remove the decoded copies a killed run left in the temp folder (they hold personal data)."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # that process still runs: its copy is in use
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 @contextmanager
@@ -287,6 +337,22 @@ def _nonblank_line_starts(data: bytes, newlines: np.ndarray) -> np.ndarray:
     after = arr[np.minimum(starts + 1, len(data) - 1)]
     blank = (nxt == 10) | ((nxt == 13) & ((starts + 1 >= len(data)) | (after == 10)))
     return starts[~blank]
+
+
+def _past_blank_lines(positions: np.ndarray, path: Path) -> np.ndarray:
+    """Each byte position moved past any line breaks it points at (read through a memory map: only
+    the bytes at these positions are touched)."""
+    if not len(positions):
+        return positions
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    moved = positions.copy()
+    while True:
+        inside = moved < len(data) - 1
+        on_break = np.zeros(len(moved), dtype=bool)
+        on_break[inside] = np.isin(data[moved[inside]], (10, 13))
+        if not on_break.any():
+            return moved
+        moved[on_break] += 1
 
 
 def _starts_of(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -415,9 +481,10 @@ def read_records(
 
     # One rejects row per problem; a record can have several.
     reject_pos = np.array(sorted({r[0] for r in rejects}), dtype=np.int64)
-    # DuckDB's line_byte_position can point a byte into the record: take the record starting at
-    # or before it.
-    idx = np.searchsorted(record_starts, reject_pos, side="right") - 1
+    # DuckDB's line_byte_position can point a byte into the record (take the record starting at or
+    # before it) or at the blank line before it (skip that first).
+    at = _past_blank_lines(reject_pos, sniffed.readable_path)
+    idx = np.searchsorted(record_starts, at, side="right") - 1
     idx = np.clip(idx, 0, max(len(record_starts) - 1, 0))
     rejected_starts = record_starts[idx] if len(record_starts) else reject_pos
     accepted_n = scalar(con, f"select count(*) from {table}_rn")
@@ -433,8 +500,10 @@ def read_records(
         line_starts = _nonblank_line_starts(data, newlines)[1:]
         if accepted_n + len(reject_pos) != len(line_starts):
             raise FileRejected(sniffed.display, _unclosed_quote(data, newlines, sniffed, line_starts))
-        keep = ~np.isin(line_starts, _starts_of(line_starts, reject_pos))
-        accepted_starts, rejected_starts = line_starts[keep], _starts_of(line_starts, reject_pos)
+        rejected_starts = _starts_of(line_starts, at)
+        accepted_starts = line_starts[~np.isin(line_starts, rejected_starts)]
+        if len(accepted_starts) != accepted_n:
+            raise FileRejected(sniffed.display, _unclosed_quote(data, newlines, sniffed, line_starts))
     else:
         _refuse_runaway_quote(rejects, reject_pos, rejected_starts, record_starts, newlines, sniffed)
     lines = np.searchsorted(newlines, accepted_starts, side="left") + 1

@@ -35,6 +35,7 @@ from ingestion.csvfile import (
     read_records,
     read_text_lines,
     records_relation,
+    remove_stale_copies,
     sniff,
     uncompressed_name,
 )
@@ -859,6 +860,7 @@ def load_source(
     if source == "survey" and wave not in WAVES:
         raise ValueError(f"survey wave must be one of {WAVES}, got {wave!r}")
     ensure_schema(con)
+    remove_stale_copies()  # decoded copies of landing files a killed run left behind
     key.check(con)  # a warehouse built with another key is refused before anything is written
     key.install(con)
     reports: list[FileReport] = []

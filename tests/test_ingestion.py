@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -891,3 +893,40 @@ def test_a_row_shifted_by_one_column_never_puts_identifiers_in_the_audit_schema(
     assert "(withheld: looks like personal data)" in values
     raw = scalar(warehouse, "select record from restricted.quarantine_records where line = 3")
     assert "luis@mail.es" in raw  # whoever fixes the export still has the line
+
+
+def test_mixed_line_ends_load_every_row_with_its_physical_line(landing, load, warehouse):
+    people = _people(5)
+    text = register_rows(*people).replace("\n", "\r\n", 2)  # the header and one row pasted from Windows
+    text = text.replace(people[3] + "\n", people[3] + "\r")  # and a CR alone
+    (r,) = load(landing({"register/mixed.csv": text}))
+    assert (r.status, r.rows_read, r.rows_loaded) == ("loaded", 5, 5)
+    assert "mixed line ends" in r.message
+    assert rows(warehouse, "select _source_line from raw.register order by 1") == [(i,) for i in range(2, 7)]
+
+
+def test_decoded_copies_are_private_and_a_killed_runs_copies_are_removed(tmp_path, landing, load):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from ingestion.csvfile import prepare
+
+    root = landing({"register/latin1.csv": register_rows(ANA).encode("cp1252")})
+    sniffed = prepare(root / "register/latin1.csv", "register/latin1.csv")
+    copy = Path(sniffed.tmp.name)
+    assert copy.stat().st_mode & 0o777 == 0o700 and sniffed.readable_path.parent == copy
+    sniffed.tmp.cleanup()
+    # A run killed mid-load leaves its folder; the next load removes it, and only dead runs' folders.
+    probe = [sys.executable, "-c", "import os; print(os.getpid())"]
+    dead = subprocess.run(probe, capture_output=True, text=True, check=True)
+    left = Path(tempfile.gettempdir()) / f"gradtrack-{dead.stdout.strip()}-abc"
+    left.mkdir()
+    (left / "readable.csv").write_text("personal data")
+    alive = Path(tempfile.mkdtemp(prefix=f"gradtrack-{os.getpid()}-"))
+    try:
+        load(root)
+        assert not left.exists() and alive.exists()
+    finally:
+        alive.rmdir()
