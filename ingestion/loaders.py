@@ -137,6 +137,23 @@ def _register_checks(typed: str, file: str) -> list[str]:
     ]
 
 
+def _context_checks(typed: str, file: str) -> list[str]:
+    """One value per region, year and indicator: a second one would double the context figure."""
+    return [
+        f"""select t._line, 'indicator', 'duplicate region, year and indicator (first at line '
+                   || d.first_line || ')', t.indicator, false
+            from (select region, year, indicator, min(_line) as first_line from {typed}
+                  where region is not null and year is not null and indicator is not null
+                  group by all having count(*) > 1) d
+            join {typed} t using (region, year, indicator)
+            where t._line > d.first_line""",
+        f"""select t._line, 'indicator', 'region, year and indicator already loaded from '
+                   || c._source_file || ' line ' || c._source_line, t.indicator, false
+            from {typed} t join raw.context_indicators c using (region, year, indicator)
+            where c._source_file <> {quote_literal(file)}""",
+    ]
+
+
 def _survey_checks(typed: str) -> list[str]:
     """Duplicate response ids (rows without an id count as one group, as a window partition does)."""
     return [
@@ -154,6 +171,12 @@ def _survey_checks(typed: str) -> list[str]:
 # with it every school's build. The GX suites stay as a backstop over the loaded tables.
 EARLIEST_SURVEY = "2000-01-01"
 REGISTER_RULES = [
+    Rule(
+        "cohort not between 1990 and year(current_date) + 1",
+        "'cohort'",
+        "'cohort is not a plausible graduation year (1990 to next year)'",
+        "cohort::varchar",
+    ),
     Rule(
         "year(graduation_date) - cohort not in (0, 1)",
         "'graduation_date'",
@@ -192,6 +215,12 @@ SURVEY_RULES = [
 def _admin_rules() -> list[Rule]:
     """Spell order, and the TGSS codes of rows that carry them (TGSS extracts, `source = es_tgss`)."""
     return [
+        Rule(
+            "spell_start < date '1950-01-01' or spell_start > current_date + interval 1 year",
+            "'spell_start'",
+            "'spell_start is not a plausible date (1950 to a year from now)'",
+            "strftime(spell_start, '%Y-%m-%d')",
+        ),
         Rule(
             "spell_end < spell_start",
             "'spell_end'",
@@ -514,6 +543,8 @@ def load_file(
                 rules, checks = SURVEY_RULES, _survey_checks(typed)
             elif source == "admin":
                 rules = _admin_rules()
+            else:
+                checks = _context_checks(typed, display)
             flag_rows, rule_selects = violations_sql(spec, rules, typed, f"{t}_canon_rn", f"{t}_flagged")
             con.execute(flag_rows)
             con.execute(f"drop view {t}_canon")

@@ -92,9 +92,17 @@ def typed_expr(col: Column, ref: str) -> str:
             f"list_distinct(list_filter({parts}, lambda x: x <> ''))), ';'), '') end"
         )
     if col.kind == "int":
-        return f"try_cast({ref} as integer)"
+        # Digits only: a cast alone would round `2019.5` to 2020.
+        return (
+            f"case when regexp_full_match({ref}, '\\s*[+-]?[0-9]+\\s*') then try_cast({ref} as integer) end"
+        )
     if col.kind == "decimal":
-        return f"try_cast(replace(replace({ref}, ' ', ''), ',', '.') as double)"
+        # Finite numbers only: `NaN` and `inf` cast to doubles that poison every mean downstream.
+        number = f"replace(replace({ref}, ' ', ''), ',', '.')"
+        return (
+            f"case when regexp_full_match({number}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') "
+            f"then try_cast({number} as double) end"
+        )
     if col.kind == "date":
         return (
             f"(select case when year(d) between 1900 and 2100 then d end from "

@@ -930,3 +930,76 @@ def test_decoded_copies_are_private_and_a_killed_runs_copies_are_removed(tmp_pat
         assert not left.exists() and alive.exists()
     finally:
         alive.rmdir()
+
+
+ADMIN_HEADER = (
+    "national_id,spell_start,spell_end,contract_type,part_time_pct,monthly_earnings,source,extracted_on"
+)
+
+
+def test_implausible_years_fractions_and_non_finite_numbers_are_quarantined(landing, load, warehouse):
+    root = landing(
+        {
+            "register/es.csv": register_rows(
+                ANA,
+                LUIS.replace(";2019;", ";-5;").replace("S2;", "S3;"),
+                LUIS.replace(";2019;", ";99999;").replace("S2;", "S4;"),
+                LUIS.replace(";2019;", ";2019.5;").replace("S2;", "S5;"),
+            ),
+            "admin/x.csv": "\n".join(
+                [
+                    ADMIN_HEADER,
+                    "12345678Z,2019-07-01,,permanent,,1500.5,ee_emta,2021-03-01",
+                    "12345678Z,1900-01-01,,permanent,,1500,ee_emta,2021-03-01",
+                    "12345678Z,2019-08-01,,permanent,,NaN,ee_emta,2021-03-01",
+                    "12345678Z,2019-09-01,,permanent,inf,-Infinity,ee_emta,2021-03-01",
+                ]
+            )
+            + "\n",
+        }
+    )
+    reports = {r.file: r for r in load(root)}
+    assert (reports["register/es.csv"].rows_loaded, reports["register/es.csv"].rows_quarantined) == (1, 3)
+    problems = [q[:3] for q in _quarantine(warehouse, "register/es.csv") if q[1] == "cohort"]
+    assert problems == [
+        (3, "cohort", "cohort is not a plausible graduation year (1990 to next year)"),
+        (4, "cohort", "cohort is not a plausible graduation year (1990 to next year)"),
+        (5, "cohort", "not a whole number"),
+    ]
+    assert rows(warehouse, "select cohort from raw.register") == [(2019,)]
+    admin = reports["admin/x.csv"]
+    assert (admin.rows_loaded, admin.rows_quarantined, admin.cells_quarantined) == (3, 1, 3)
+    assert [q[:2] for q in _quarantine(warehouse, "admin/x.csv")] == [
+        (3, "spell_start"),
+        (4, "monthly_earnings"),
+        (5, "monthly_earnings"),
+        (5, "part_time_pct"),
+    ]
+    earnings = rows(warehouse, "select monthly_earnings from raw.employment_spells order by spell_start")
+    assert earnings == [(1500.5,), (None,), (None,)]
+    assert scalar(warehouse, "select count(*) from raw.employment_spells where isnan(monthly_earnings)") == 0
+
+
+def test_context_keys_are_unique_within_and_across_files(landing, load, warehouse):
+    header, es12 = "region,year,indicator,value,source", "ES12,2020,youth_unemployment"
+    root = landing(
+        {
+            "context/a.csv": f"{header}\n{es12},30.1,ine\n{es12},31,ine\n",
+            "context/b.csv": f"{header}\n{es12},29,eurostat\nES13,2020,youth_unemployment,20,ine\n",
+        }
+    )
+    reports = {r.file: r for r in load(root)}
+    assert (reports["context/a.csv"].rows_loaded, reports["context/a.csv"].rows_quarantined) == (1, 1)
+    assert (reports["context/b.csv"].rows_loaded, reports["context/b.csv"].rows_quarantined) == (1, 1)
+    assert (
+        _quarantine(warehouse, "context/b.csv")[0][2]
+        == "region, year and indicator already loaded from context/a.csv line 2"
+    )
+    assert rows(warehouse, "select region, value from raw.context_indicators order by 1") == [
+        ("ES12", 30.1),
+        ("ES13", 20.0),
+    ]
+    # A corrected file re-sent under its own name replaces its rows instead of clashing with them.
+    landing({"context/a.csv": f"{header}\n{es12},30.5,ine\n"})
+    (r,) = [r for r in load(root) if r.file == "context/a.csv"]
+    assert (r.status, r.rows_loaded) == ("loaded", 1), r.message
