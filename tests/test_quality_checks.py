@@ -594,6 +594,9 @@ def test_input_checks_pass_then_a_bad_register_blocks_everything_downstream(tmp_
     evaluation = _evaluations(second)[("raw/register", "register_valid")]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["failing_expectations"].value == "sex_in_codebook"
+    # The description (which `gradtrack run` prints) says where to look: file and line.
+    where = evaluation.description.split("sex_in_codebook at ", 1)[1].split(", ")
+    assert where and all(w.startswith("register/") and w.endswith(".csv:2") for w in where), where
     assert evaluation.metadata["unexpected_counts"].value == {"sex_in_codebook": bad_rows}
     assert "| **FAIL** | sex_in_codebook |" in evaluation.metadata["results"].value
     materialized = {e.asset_key.to_user_string() for e in second.get_asset_materialization_events()}

@@ -50,7 +50,8 @@ def check_result(outcome: suites.SuiteOutcome, severity: dg.AssetCheckSeverity) 
         f"{len(outcome.outcomes)} expectations on {outcome.rows} rows passed"
         if outcome.success
         else f"{len(failed)} of {len(outcome.outcomes)} expectations failed: "
-        + ", ".join(o.name for o in failed)
+        # Where to look: the file and line of the first failing rows, when the table has lineage.
+        + "; ".join(o.name + (f" at {', '.join(o.rows)}" if o.rows else "") for o in failed)
     )
     return dg.AssetCheckResult(
         passed=outcome.success, severity=severity, metadata=metadata, description=description
