@@ -720,13 +720,21 @@ def test_accept_shrink_is_a_run_setting_of_the_landing_resource(tmp_path, landin
         "pseudonym_key": PseudonymKeyResource(key=TEST_KEY),
     }
 
+    shown: list[str] = []
+
     def loaded(**run_config) -> tuple[int, str]:
         result = dg.materialize([register], resources=resources, partition_key="2019", **run_config)
         (event,) = result.get_asset_materialization_events()
         meta = event.materialization.metadata
+        shown.append(meta["ignored_files"].value)
         return meta["rows_loaded"].value, meta["rejected"].value
 
+    landing({"register/old/es.csv": register_rows(ANA)})  # in a subfolder: named in the UI, not read
     assert loaded() == (10, "none")
+    assert (
+        "| register/old/es.csv | in a subfolder of register/: only files directly in it are read |"
+        in shown[0]
+    )
     landing({"register/es.csv": register_rows(*_people(3))})
     rows_loaded, rejected = loaded()
     assert rows_loaded == 0 and rejected.startswith("register/es.csv: this version would replace")
