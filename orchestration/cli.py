@@ -287,11 +287,11 @@ def run(
     if linkage_decisions:
         os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
 
-    from orchestration.defs.warehouse.project import dbt_project
+    from orchestration.defs.warehouse.project import dbt_project, preparer
 
     # The manifest the dbt assets are built from must match the models on disk: parse now, at run
     # time (never at import), so a fresh clone or an edited model needs no extra step.
-    dbt_project.preparer.prepare(dbt_project)
+    preparer.prepare(dbt_project)
     from orchestration.definitions import defs
 
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 1))

@@ -1,14 +1,14 @@
 """The dbt project as Dagster sees it.
 
-`prepare_if_dev()` parses it under `dagster dev`/`dg dev`; `make` and `gradtrack run` parse it before
-the definitions are imported, so `manifest.json` always matches the models on disk.
+`preparer.prepare_if_dev()` parses it under `dagster dev`/`dg dev`; `make` and `gradtrack run` call
+`preparer.prepare()` before the definitions are imported, so `manifest.json` always matches the
+models on disk. Nothing here runs dbt at import time outside `dagster dev`.
 """
 
 import sys
 from pathlib import Path
 
-from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
-from dagster_shared.record import replace as record_replace
+from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 
 DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
@@ -16,17 +16,22 @@ DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
-class VenvDbtPreparer(DagsterDbtProjectPreparer):
-    """Parse with the venv's dbt (the stock preparer looks for `dbt` on PATH)."""
+class VenvDbtPreparer(DbtProjectPreparer):
+    """Parse with the venv's dbt (dagster-dbt's default preparer runs whichever `dbt` is on PATH).
 
-    def _prepare_manifest(self, project: DbtProject) -> None:
+    The project has no dbt packages to install, so preparing it is parsing it.
+    """
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
         DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
             ["parse", "--quiet"], target_path=project.target_path
         ).wait()
 
 
-# DbtProject is an immutable Dagster record without a `preparer` argument: copy it with ours.
-dbt_project = record_replace(
-    DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR), preparer=VenvDbtPreparer()
-)
-dbt_project.prepare_if_dev()
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+preparer = VenvDbtPreparer()
+preparer.prepare_if_dev(dbt_project)
