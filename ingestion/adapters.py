@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from ingestion.contract import WAVES, FileSpec
-from ingestion.csvfile import FileRejected, describe_header, normalise_header
+from ingestion.csvfile import FileRejected, describe_header, listed, normalise_header
 from ingestion.db import quote_ident, quote_literal
 
 
@@ -51,7 +51,7 @@ def canonical_select(
             else f"null::varchar as {quote_ident(name)}"
         )
     ignored = [h for h in header if h not in spec.names]
-    notes = [f"ignored columns not in the contract: {', '.join(ignored)}"] if ignored else []
+    notes = [f"ignored columns not in the contract: {listed(ignored)}"] if ignored else []
     shown = raw_header or header
     headers = {h: shown[i].strip() for i, h in enumerate(header) if h in spec.names}
     return Canonical(f"select {', '.join(cols)} from {table}", "canonical", notes, headers)
@@ -229,7 +229,7 @@ def mapped_select(
         for name in spec.names
     ]
     ignored = [shown.get(h, h) for h in header if h not in used]
-    notes = [f"unmapped source columns ignored: {', '.join(ignored)}"] if ignored else []
+    notes = [f"unmapped source columns ignored: {listed(ignored)}"] if ignored else []
     canon = Canonical(f"select {', '.join(cols)} from {table}", fmt, notes, sources)
     canon.present = list(exprs)
     return canon

@@ -74,6 +74,12 @@ def _contract_names() -> set[str]:
     return {n for spec in (REGISTER, SURVEY, ADMIN, ES_TGSS, CONTEXT) for n in spec.names} | {"token"}
 
 
+def listed(names: list[str], at_most: int = 20) -> str:
+    """Names for a message: the first `at_most`, then how many more (a file may have 10,000 columns)."""
+    shown = ", ".join(names[:at_most])
+    return shown + (f" and {len(names) - at_most} more" if len(names) > at_most else "")
+
+
 def describe_header(header: list[str], known: set[str] | None = None) -> str:
     """The header cells for an error message, unless the first line looks like data.
 
@@ -83,7 +89,7 @@ def describe_header(header: list[str], known: set[str] | None = None) -> str:
     known = _contract_names() if known is None else known
     hits = sum(h in known for h in header)
     if header and hits * 2 >= len(header):
-        return "the header has: " + ", ".join(header)
+        return "the header has: " + listed(header, 60)
     return (
         f"the first line does not look like a header (only {hits} of its {len(header)} cells are "
         "column names gradtrack knows), so its cells are not shown here: they may be a graduate's "

@@ -31,6 +31,7 @@ from ingestion.contract import (
 from ingestion.csvfile import (
     FileRejected,
     SniffedFile,
+    listed,
     prepare,
     read_records,
     read_text_lines,
@@ -413,7 +414,7 @@ def _adapt(source: str, sniffed: SniffedFile, table: str, wave: str | None) -> t
         headers = {h: raw[i].strip() for i, h in enumerate(header) if h in ADMIN_TYPED.names}
         canon = admin_select(header, table, display, headers)
         if ignored:
-            canon.notes.append(f"ignored columns not in the contract: {', '.join(ignored)}")
+            canon.notes.append(f"ignored columns not in the contract: {listed(ignored)}")
         return ADMIN_TYPED, canon
     raise ValueError(f"unknown source {source!r}")
 

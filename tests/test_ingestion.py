@@ -1011,3 +1011,12 @@ def test_context_keys_are_unique_within_and_across_files(landing, load, warehous
     landing({"context/a.csv": f"{header}\n{es12},30.5,ine\n"})
     (r,) = [r for r in load(root) if r.file == "context/a.csv"]
     assert (r.status, r.rows_loaded) == ("loaded", 1), r.message
+
+
+def test_a_file_with_ten_thousand_extra_columns_loads_with_a_short_note(landing, load, warehouse):
+    extra = ";".join(f"c{i}" for i in range(10_000))
+    header = register_rows().rstrip("\n")
+    (r,) = load(landing({"register/wide.csv": f"{header};{extra}\n{ANA}{';x' * 10_000}\n"}))
+    assert (r.status, r.rows_loaded) == ("loaded", 1)
+    assert r.message.startswith("ignored columns not in the contract: c0, c1,")
+    assert r.message.endswith("c19 and 9980 more") and len(r.message) < 300
