@@ -26,3 +26,13 @@ def quote_ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def id_norm(col: str) -> str:
+    """SQL normalising a national id as stored (no spaces, dots, dashes or slashes; upper case):
+    the loaders, the pseudonyms and erasure must agree on it."""
+    return f"nullif(upper(regexp_replace({col}, '[\\s.\\-/]', '', 'g')), '')"
+
+
+def email_norm(col: str) -> str:
+    return f"nullif(lower(trim({col})), '')"

@@ -40,7 +40,8 @@ from ingestion.csvfile import (
     sniff,
     uncompressed_name,
 )
-from ingestion.db import quote_ident, quote_literal, rows, scalar
+from ingestion.db import id_norm, quote_ident, quote_literal, rows, scalar
+from ingestion.erase import ERASED_REASON, erased_checks
 from ingestion.pseudonym import PseudonymKey
 from ingestion.validate import Rule, build_typed, violations_sql
 from ingestion.warehouse import KEYS, TARGETS, ensure_schema
@@ -89,10 +90,6 @@ NAME_NORM = "nullif(trim(regexp_replace(lower(strip_accents({c})), '[^a-z ]+', '
 
 def _name_norm(col: str) -> str:
     return "nullif(regexp_replace(" + NAME_NORM.format(c=col) + ", ' +', ' ', 'g'), '')"
-
-
-def _id_norm(col: str) -> str:
-    return f"nullif(upper(regexp_replace({col}, '[\\s.\\-/]', '', 'g')), '')"
 
 
 def _name_maps(good: str) -> tuple[str, str]:
@@ -257,7 +254,7 @@ def _insert_register(con, good: str, lin: str, t: str) -> int:
         create or replace temp table {t}_keys as
         select _line,
                pseudonym('graduate', upper(school_code) || '|' || student_id) as graduate_key,
-               pseudonym('person', {_id_norm("national_id")}) as person_key
+               pseudonym('person', {id_norm("national_id")}) as person_key
         from {good}""")
     n = _count(
         con,
@@ -276,7 +273,7 @@ def _insert_register(con, good: str, lin: str, t: str) -> int:
         with {names}
         select k.graduate_key,
                upper(school_code) as school_code, cohort, student_id,
-               {_id_norm("national_id")} as national_id, token,
+               {id_norm("national_id")} as national_id, token,
                first_name, last_name, fn.t as first_name_norm, ln.t as last_name_norm, birth_date,
                nullif(lower(trim(email)), '') as email_norm,
                nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '') as phone_norm, {lin}
@@ -325,7 +322,7 @@ def _insert_survey(con, good: str, lin: str, wave: str, file: str) -> int:
         with {names}
         select {key} as response_key, {quote_literal(wave)} as wave,
                upper(school_code) as school_code, trim(token) as token, student_id,
-               {_id_norm("national_id")} as national_id,
+               {id_norm("national_id")} as national_id,
                fn.t as first_name_norm, ln.t as last_name_norm, birth_date,
                nullif(lower(trim(email)), '') as email_norm, {lin}
         from {good} g {name_joins}""")
@@ -338,7 +335,7 @@ def _insert_admin(con, good: str, lin: str, file: str) -> int:
     (the adapter mapped SEPE keys and regimes, see adapters.admin_select)."""
     contract, source_code = "contract_type", "coalesce(contract_key, upper(regime))"
     part_time = "coalesce(left(contract_key, 1) in ('2', '5'), false) or coalesce(part_time_pct, 100) < 100"
-    person, employer = _id_norm("national_id"), "nullif(trim(employer_id), '')"
+    person, employer = id_norm("national_id"), "nullif(trim(employer_id), '')"
     return _count(
         con,
         f"""
@@ -546,6 +543,7 @@ def load_file(
                 rules = _admin_rules()
             else:
                 checks = _context_checks(typed, display)
+            checks += erased_checks(con, source, typed)  # rows of erased persons (docs/erasure.md)
             flag_rows, rule_selects = violations_sql(spec, rules, typed, f"{t}_canon_rn", f"{t}_flagged")
             con.execute(flag_rows)
             con.execute(f"drop view {t}_canon")
@@ -715,12 +713,13 @@ def _quarantine(
                current_localtimestamp() as quarantined_at,
                {source_header} as source_header, kept as row_kept
         from {t}_bad order by line, column_name""")
-    if has_bad:
+    if has_bad:  # the raw line, for the school to correct it: never an erased person's
+        erased = quote_literal(ERASED_REASON)
         con.execute(f"""
             insert into restricted.quarantine_records
             select {quote_literal(report.load_id)}, {quote_literal(report.file)}, t._line,
                    to_json(t)::varchar
-            from {t}_text t where t._line in (select line from {t}_bad)""")
+            from {t}_text t where t._line in (select line from {t}_bad where reason <> {erased})""")
     for r in rejects:
         con.execute(
             """insert into audit.quarantine
