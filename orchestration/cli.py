@@ -1,21 +1,20 @@
 """`gradtrack`: the command line of data engineers (sample data, a whole pipeline run).
 
 `gradtrack run` executes the Dagster Definitions in-process (the same assets the UI shows, no
-second code path). It builds on a working copy of the warehouse and swaps it in only when the run
-succeeds, so a failed run leaves the last good warehouse untouched; the report site is then rendered
-from the warehouse just swapped in (a report failure keeps it: exit code 4).
+second code path). The run's warehouse resource builds on a working copy and swaps it in only when
+the run succeeds (as for a run from the UI), so a failed run leaves the last good warehouse
+untouched; the report site is then rendered, in a run of its own, from the warehouse just swapped in
+(a report failure keeps it: exit code 4).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -121,10 +120,6 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     ]
 
 
-WAREHOUSE_MODE = 0o600
-ANALYST_MODE = 0o640
-
-
 def _private(path: Path) -> Path:
     """Create `path` readable by its owner only (dbt's log names files and tables of the warehouse)."""
     path.touch(mode=0o600, exist_ok=True)
@@ -160,17 +155,13 @@ def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
     return error.message.strip()
 
 
-def _exclusive(warehouse: Path) -> IO[str]:
-    """Hold `<warehouse>.lock` for the run: DuckDB has one writer, and two runs would also share the
-    working copy. A second run on the same warehouse waits for the first instead of failing."""
-    handle = warehouse.with_name(warehouse.name + ".lock").open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        console.print(f"Another run is building {warehouse}; waiting for it to finish...", markup=False)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        console.print("The other run has finished; starting.")
-    return handle
+def _wait_for_other_runs(warehouse: Path) -> None:
+    """Say so, and wait, while another run holds the warehouse. The run takes the lock itself for
+    its whole length (a run from the UI does the same); this is the terminal's view of the wait."""
+    from ingestion.building import exclusive
+
+    with exclusive(warehouse, on_wait=lambda line: console.print(line, markup=False)):
+        pass
 
 
 @app.command()
@@ -238,8 +229,6 @@ def run(
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
 
-    import dagster as dg
-
     from orchestration.defs.partitions import RANGE_END, RANGE_START, cohort_partitions
 
     every = cohort_partitions.get_partition_keys()
@@ -265,25 +254,20 @@ def run(
         warehouse.parent.mkdir(parents=True)
     elif not warehouse.exists():
         console.print(f"No warehouse at {warehouse} yet: starting a new one.", markup=False)
-    lock = _exclusive(warehouse)  # one run per warehouse at a time; a second one waits here
+    _wait_for_other_runs(warehouse)
     try:  # the same key for every load of a warehouse, or every link to earlier loads breaks
         key.check_file(warehouse)
     except KeyMismatchError as exc:
-        lock.close()
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
-    work = warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix)
-    for leftover in (work, Path(str(work) + ".wal")):
-        leftover.unlink(missing_ok=True)
-    if warehouse.exists():
-        shutil.copy2(warehouse, work)
-    os.environ["GRADTRACK_WAREHOUSE"] = str(work)
+    # The run itself builds on a copy and swaps it in when it succeeds (ingestion/building.py), as
+    # runs from the UI, a schedule or the sensor do: the paths given here are the live files.
+    os.environ["GRADTRACK_WAREHOUSE"] = str(warehouse)
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
     reports = (reports or warehouse.parent / "reports").resolve()
     os.environ["GRADTRACK_REPORTS"] = str(reports)
     analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
-    analyst_work = analyst.with_name(analyst.stem + ".building" + analyst.suffix)
-    os.environ["GRADTRACK_ANALYST_DATABASE"] = str(analyst_work)
+    os.environ["GRADTRACK_ANALYST_DATABASE"] = str(analyst)
     if linkage_decisions:
         os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
 
@@ -296,7 +280,6 @@ def run(
 
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 1))
     started = time.perf_counter()
-    job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     selection = [  # every asset with a step (not the specs ingestion writes as a side effect)
         key
@@ -305,7 +288,6 @@ def run(
     ]
     log_path = warehouse.with_name(warehouse.stem + ".run.log")
     console.print(f"Running the asset graph; dbt's full output goes to {log_path}", markup=False)
-    # dagster-dbt echoes every dbt event on stdout: keep the terminal for progress lines.
     which = "every cohort" if not keys else f"cohort(s) {first}" + (f" to {last}" if last != first else "")
     console.print(f"Building {which}")
     run_config: dict = {"loggers": {"progress": {}}}
@@ -317,50 +299,13 @@ def run(
     warehouse_keys = [k for k in selection if k.path[0] != "reports"]
     report_keys = [k for k in selection if k.path[0] == "reports"]
     tags = {RANGE_START: first, RANGE_END: last, "gradtrack/launched_by": "gradtrack run"}
-    report_result = None
-    with (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral() as instance,
-        _private(log_path).open("w") as log_file,
-        contextlib.redirect_stdout(log_file),
-    ):
-        # One run over a range of cohort partitions, as a single-run backfill launches it.
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config=run_config,
-            asset_selection=warehouse_keys,
-            tags=tags,
-        )
-        if result.success:
-            # The warehouse holds the restricted schema: its owner only; the analysts' copy, no
-            # personal data, also for the owner's group; nothing for everyone else on the machine.
-            os.chmod(work, WAREHOUSE_MODE)
-            os.chmod(analyst_work, ANALYST_MODE)
-            os.replace(work, warehouse)
-            os.replace(analyst_work, analyst)
-            if report_keys:
-                # Reports are downstream of the warehouse, not part of its transaction: they read
-                # the warehouse just swapped in, and a failure there keeps it.
-                os.environ["GRADTRACK_WAREHOUSE"] = str(warehouse)
-                report_result = job.execute_in_process(
-                    instance=instance,
-                    raise_on_error=False,
-                    run_config={"loggers": run_config["loggers"]},
-                    asset_selection=report_keys,
-                    tags=tags,
-                )
+    result, report_result = _execute(log_path, run_config, warehouse_keys, report_keys, tags)
     elapsed = time.perf_counter() - started
     if not result.success:
         console.print("[red]Run failed; the warehouse was left as it was.[/red]")
         for f in _failures(result):
             console.print(f"- {f}", style="red", markup=False)
-        work.unlink(missing_ok=True)
-        analyst_work.unlink(missing_ok=True)
-        lock.close()
         raise typer.Exit(1)
-    lock.close()
     table, quarantined, warnings = _summary(warehouse, since)
     console.print(table)
     where = "" if skip_reports else f"Reports: {escape(str(reports / 'index.html'))}\n"
@@ -389,6 +334,158 @@ def run(
             console.print(f"Warning: report not written: {f}", style="yellow", markup=False)
     if rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _execute(
+    log_path: Path, run_config: dict, warehouse_keys: list, report_keys: list, tags: dict[str, str]
+) -> tuple[dg.ExecuteInProcessResult, dg.ExecuteInProcessResult | None]:
+    """The warehouse run, then (when it succeeded and there are any) the report site's run.
+
+    A successful warehouse run has swapped its warehouse in: the reports read it in a run of their
+    own, so that a failure there keeps it. When DAGSTER_HOME is set both are recorded there.
+    """
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    report_result = None
+    with (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral() as instance,
+        _private(log_path).open("w") as log_file,
+        contextlib.redirect_stdout(log_file),  # dagster-dbt echoes every dbt event on stdout
+    ):
+        # One run over a range of cohort partitions, as a single-run backfill launches it.
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_config,
+            asset_selection=warehouse_keys,
+            tags=tags,
+        )
+        if result.success and report_keys:
+            report_result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": run_config["loggers"]},
+                asset_selection=report_keys,
+                tags=tags,
+            )
+    return result, report_result
+
+
+@app.command()
+def erase(
+    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path(
+        "warehouse/gradtrack.duckdb"
+    ),
+    national_id: Annotated[str | None, typer.Option(help="National id of the person to erase")] = None,
+    student_id: Annotated[str | None, typer.Option(help="Student id (with --school)")] = None,
+    school: Annotated[str | None, typer.Option(help="School code of --student-id")] = None,
+    reports: Annotated[
+        Path | None, typer.Option(help="Report site folder (default: reports/ beside the warehouse)")
+    ] = None,
+) -> None:
+    """Erase one graduate from every layer (GDPR art. 17; docs/erasure.md).
+
+    Deletes them from the loaded layers, keeps keyed markers so that a re-sent file does not bring
+    them back, rebuilds every model, the analysts' database and the report site, rewrites the
+    warehouse file (no freed page keeps their values) and checks that no file it wrote holds one.
+    All on working copies, swapped in only when everything succeeded. Prints no identifier.
+    """
+    import duckdb
+
+    from ingestion import erase as erasure
+    from ingestion.pseudonym import KeyMismatchError, MissingKeyError, PseudonymKey
+
+    try:
+        key = PseudonymKey.resolve(
+            os.environ.get("GRADTRACK_PSEUDONYM_KEY"), os.environ.get("GRADTRACK_PSEUDONYM_KEY_FILE")
+        )
+        req = erasure.ErasureRequest(key, national_id=national_id, student_id=student_id, school=school)
+    except (MissingKeyError, ValueError) as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    if not warehouse.is_file():
+        console.print(f"Warehouse {warehouse} does not exist.", style="red", markup=False)
+        raise typer.Exit(2)
+    warehouse = warehouse.resolve()
+    try:
+        key.check_file(warehouse)
+    except KeyMismatchError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    _wait_for_other_runs(warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = erasure.matches(con, req)
+    finally:
+        con.close()
+    if not found:
+        console.print(
+            "Nothing was changed: no graduate or survey response matches the identifiers given.",
+            style="red",
+        )
+        raise typer.Exit(1)
+    reports = (reports or warehouse.parent / "reports").resolve()
+    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    log_path = warehouse.with_name(warehouse.stem + ".run.log")
+    os.environ.update(
+        GRADTRACK_WAREHOUSE=str(warehouse),
+        GRADTRACK_ANALYST_DATABASE=str(analyst),
+        GRADTRACK_REPORTS=str(reports),
+        GRADTRACK_LANDING=os.environ.get("GRADTRACK_LANDING", str(warehouse.parent)),  # not loaded
+    )
+    from orchestration.defs.partitions import RANGE_END, RANGE_START, cohort_partitions
+    from orchestration.defs.warehouse.project import dbt_project, preparer
+
+    preparer.prepare(dbt_project)
+    from orchestration.definitions import defs
+
+    graph, every = defs.resolve_asset_graph(), cohort_partitions.get_partition_keys()
+    rebuilt = [k for k in graph.get_all_asset_keys() if graph.get(k).is_executable and k.path[0] != "raw"]
+    console.print(f"Erasing, then rebuilding every model and report (dbt's output: {log_path})", markup=False)
+    # The identifiers reach the run's warehouse resource in this process, never its run config.
+    erasure.request(warehouse, req)
+    full_refresh = {"warehouse_models": {"config": {"full_refresh": True}}}
+    run_config = {"loggers": {"progress": {}}, "ops": full_refresh}
+    tags = {RANGE_START: every[0], RANGE_END: every[-1], "gradtrack/launched_by": "gradtrack erase"}
+    result, report_result = _execute(
+        log_path,
+        run_config,
+        [k for k in rebuilt if k.path[0] != "reports"],
+        [k for k in rebuilt if k.path[0] == "reports"],
+        tags,
+    )
+    erasure.take(warehouse)  # a request the run never took (it failed to start) goes with it
+    done = erasure.done(warehouse)
+    if not result.success or done is None:
+        console.print("Nothing was changed: the rebuild after the erasure failed.", style="red")
+        for f in _failures(result):
+            console.print(f"- {f}", style="red", markup=False)
+        raise typer.Exit(1)
+    tables = sum(1 for n in done.removed.values() if n)
+    console.print(
+        f"Erasure {done.erasure_id}: {done.total} row(s) removed from {tables} table(s); the person is on "
+        "the erasure list, so a re-sent file does not bring them back. Every model and the analysts' "
+        "database were rebuilt and the warehouse file rewritten.",
+        markup=False,
+    )
+    if report_result is None or not report_result.success:
+        console.print(
+            f"The report site was not rebuilt: rebuild it (gradtrack run) before publishing {reports}.",
+            style="red",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_REPORTS_FAILED)
+    written = [warehouse, analyst, log_path, *(p for p in reports.rglob("*") if p.is_file())]
+    holding = erasure.files_holding(written, done.values)
+    if holding:
+        console.print(f"Files still holding their values: {[str(p) for p, _n in holding]}", style="red")
+        raise typer.Exit(1)
+    console.print(f"No byte of their identifiers is left in the {len(written)} files gradtrack wrote.")
 
 
 def _has_cohorts(warehouse: Path, keys: list[str]) -> bool:

@@ -29,7 +29,8 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[landing_sensor],
     resources={
-        "duckdb": WarehouseDuckDB(database=settings.WAREHOUSE),
+        # Builds on a copy and publishes it when the run succeeds; a failed report site keeps it.
+        "duckdb": WarehouseDuckDB(database=settings.WAREHOUSE, publish_despite=[report_site.op.name]),
         "landing": LandingFolder(path=settings.LANDING),
         "pseudonym_key": PseudonymKeyResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

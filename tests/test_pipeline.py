@@ -5,10 +5,15 @@ leaves behind, then a re-run of one cohort that leaves the other exactly as it w
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
+import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -251,6 +256,21 @@ def test_a_failed_report_site_keeps_the_warehouse_just_built(built, tmp_path):
     assert not warehouse.with_name(warehouse.stem + ".building" + warehouse.suffix).exists()
 
 
+def _school_named_by_an_email(landing: Path, bad: Path) -> str:
+    """Copy `landing` to `bad` with a graduate's e-mail as a school name (the privacy check's case)."""
+    shutil.copytree(landing, bad)
+    register = sorted((bad / "register").glob("*.csv"))[0]
+    with register.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    email = rows[1]["email"]
+    rows[0]["school_name"] = email
+    with register.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return email
+
+
 def test_a_run_failed_by_a_blocking_check_leaves_both_databases_byte_identical(built, tmp_path):
     """A school name that is a graduate's e-mail would carry a personal value out of restricted: the
     privacy check fails the run, the CLI names the check and the columns (never the value), and the
@@ -262,16 +282,7 @@ def test_a_run_failed_by_a_blocking_check_leaves_both_databases_byte_identical(b
     kept = [shutil.copy2(f, tmp_path / "wh" / f.name) for f in (warehouse, analyst)]
     before = [Path(f).read_bytes() for f in kept]
     bad = tmp_path / "landing"
-    shutil.copytree(landing, bad)
-    register = sorted((bad / "register").glob("*.csv"))[0]
-    with register.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-    email = rows[1]["email"]
-    rows[0]["school_name"] = email
-    with register.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    email = _school_named_by_an_email(landing, bad)
 
     failed = _run(tmp_path, bad, Path(kept[0]))
     out = " ".join(failed.stdout.split())
@@ -420,3 +431,256 @@ def test_a_cohort_run_writes_that_cohorts_report_site(backfilled):
         assert list((site / "2020" / language).glob("student_summary__*.html")), language
     assert list((site / "2020").glob("policy__*.html"))
     assert list((site / "2020" / "exports").glob("*.xlsx"))
+
+
+# ------------------------------------------------- every way a run starts: failures and kill -9
+
+
+def _files(*paths: Path) -> dict[str, str]:
+    """Content hash of every file at or under these paths, by its path from the path's parent."""
+    found = {}
+    for path in paths:
+        for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
+            found[file.relative_to(path.parent).as_posix()] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return found
+
+
+def _kill_when(command: list[str], env: dict[str, str], marker: str, after: float) -> str:
+    """Start `command` in a session of its own and SIGKILL the whole session (dbt too) `after`
+    seconds after a line of its output contains `marker`; the output seen until then."""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if marker in line:
+                time.sleep(after)
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert any(marker in line for line in seen), "".join(seen[-40:])
+    return "".join(seen)
+
+
+def _dagster_env(tmp: Path, landing: Path, warehouse: Path, reports: Path) -> dict[str, str]:
+    """The environment `make dev` gives the UI (and so its schedules and sensor) on these files."""
+    env = gradtrack_env(tmp)
+    env.update(
+        DAGSTER_HOME=str(tmp / "dagster_home"),
+        GRADTRACK_LANDING=str(landing),
+        GRADTRACK_WAREHOUSE=str(warehouse),
+        GRADTRACK_ANALYST_DATABASE=str(warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)),
+        GRADTRACK_REPORTS=str(reports),
+    )
+    return env
+
+
+# A run executed by Dagster itself (the run worker of a UI, schedule, sensor or backfill run runs
+# the same definitions, executor and resources), not through `gradtrack run`.
+DAGSTER_RUN = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m"]
+DAGSTER_RUN += ["orchestration.definitions", "--select", "*", "--partition", "2019"]
+
+
+DBT_STEP = "warehouse_models"
+
+
+def _links_resolve(site: Path) -> list[str]:
+    """Links of the site's top index that point at no file."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="([^"#:]+)"', index)
+    assert hrefs
+    return [h for h in hrefs if not (site / h).is_file()]
+
+
+def test_kill_9_at_each_stage_leaves_every_published_file_and_the_next_run_cleans_up(backfilled, tmp_path):
+    """`kill -9` during ingestion, dbt and the report site of `gradtrack run`, and during dbt of a
+    run Dagster executes itself: the warehouse, the analysts' database and the report site stay
+    byte-identical each time, and the next run succeeds and removes what the killed ones left."""
+    src = backfilled["warehouse"]
+    wh = tmp_path / "wh" / src.name
+    wh.parent.mkdir()
+    for f in (src, src.with_name(src.stem + ".analyst" + src.suffix)):
+        shutil.copy2(f, wh.parent / f.name)
+    site = tmp_path / "site"
+    shutil.copytree(backfilled["site"], site)
+    landing = backfilled["tmp"] / "landing"
+    published = [wh, wh.with_name(f"{wh.stem}.analyst{wh.suffix}"), site]  # what readers open
+    before = _files(*published)
+    env = gradtrack_env(tmp_path)
+    env["DAGSTER_HOME"] = str(backfilled["tmp"] / "dagster_home")
+    command = [GRADTRACK, "run", "--landing", str(landing), "--warehouse", str(wh), "--reports", str(site)]
+    for marker, after in (("raw/register: started", 0.5), (f"{DBT_STEP}: started", 8.0)):
+        _kill_when(command, env, marker, after)
+        assert _files(*published) == before, f"killed after {marker!r}"
+    home = backfilled["tmp"] / "dagster_home"
+    _kill_when(DAGSTER_RUN, _dagster_env(backfilled["tmp"], landing, wh, site), f'step "{DBT_STEP}"', 8.0)
+    assert _files(*published) == before, "killed during a run Dagster executed"
+    assert [p.name for p in wh.parent.iterdir() if ".building" in p.name]  # what the kills left
+    # The report site comes after the warehouse was built and swapped in: only the site must hold.
+    _kill_when(command, env, "reports/site: started", 1.5)
+    assert _files(site) == _files(backfilled["site"]) and (tmp_path / "site.building").is_dir()
+
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert sorted(p.name for p in wh.parent.iterdir()) == sorted(
+        [wh.name, f"{wh.stem}.analyst{wh.suffix}", f"{wh.name}.lock", f"{wh.stem}.run.log"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("site")) == ["site"]
+    assert (site / "2019" / "index.html").is_file() and not _links_resolve(site)
+    # The killed runs are marked failed by the next one, and their pool slots freed (or it would
+    # wait for ever): the UI shows what happened.
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"gradtrack/warehouse": str(wh.resolve())}))
+        statuses = sorted(r.status.value for r in runs)
+        pending = instance.event_log_storage.get_concurrency_info("duckdb_warehouse").active_slot_count
+    finally:
+        instance.dispose()
+    assert statuses == ["FAILURE"] * 4 + ["SUCCESS"] * 3, statuses
+    assert pending == 0
+
+
+def test_a_run_dagster_executes_itself_builds_on_a_copy_as_the_cli_does(built, tmp_path):
+    """What the UI, a schedule, the sensor or a backfill starts: a failed run (a blocking check)
+    leaves both databases byte-identical and no working copy; a good one publishes them, private."""
+    landing, warehouse, proc = built
+    assert proc.returncode == 0
+    wh = tmp_path / "wh" / warehouse.name
+    wh.parent.mkdir()
+    analyst = wh.with_name(wh.stem + ".analyst" + wh.suffix)
+    for f in (warehouse, warehouse.with_name(analyst.name)):
+        shutil.copy2(f, wh.parent / f.name)
+    before = _files(wh, analyst)
+    bad = tmp_path / "bad"
+    email = _school_named_by_an_email(landing, bad)
+
+    failed = subprocess.run(
+        DAGSTER_RUN,
+        cwd=ROOT,
+        env=_dagster_env(tmp_path, bad, wh, tmp_path / "site"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert failed.returncode != 0
+    assert "no_personal_values_outside_restricted" in failed.stderr
+    assert "the live warehouse is unchanged" in failed.stderr
+    assert email not in failed.stdout + failed.stderr
+    assert _files(wh, analyst) == before
+    assert not [p.name for p in wh.parent.iterdir() if ".building" in p.name]
+
+    good = subprocess.run(
+        DAGSTER_RUN,
+        cwd=ROOT,
+        env=_dagster_env(tmp_path, landing, wh, tmp_path / "site"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert good.returncode == 0, good.stderr[-3000:]
+    assert f"published {analyst}, {wh}" in good.stderr
+    assert _files(wh)[wh.name] != before[wh.name] and _files(analyst)[analyst.name] != before[analyst.name]
+    assert stat.S_IMODE(wh.stat().st_mode) == 0o600 and stat.S_IMODE(analyst.stat().st_mode) == 0o640
+    assert not [p.name for p in wh.parent.iterdir() if ".building" in p.name]
+    assert not _links_resolve(tmp_path / "site")  # the run's report site, written and swapped in
+
+
+# ------------------------------------------------------------------ erasure of one graduate (art. 17)
+
+
+def _a_linked_graduate(warehouse: Path) -> dict[str, str]:
+    """Identifiers of a graduate of 2019 with linked survey responses and admin spells."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            """select r.national_id, r.school_code, r.student_id, r.email_norm,
+                      r.first_name || ' ' || r.last_name, r._source_file
+               from restricted.register_identifiers r
+               join raw.register g using (graduate_key)
+               where r.cohort = 2019 and r.national_id is not null and r.email_norm is not null
+                 and exists (select 1 from restricted.linkage_crosswalk c
+                             where c.graduate_key = r.graduate_key)
+                 and exists (select 1 from raw.employment_spells s where s.person_key = g.person_key)
+               order by r.graduate_key limit 1"""
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return dict(zip(["national_id", "school", "student_id", "email", "name", "file"], row, strict=True))
+
+
+def _holding(folder: Path, values: list[str]) -> list[str]:
+    """Files under `folder` whose bytes hold one of `values` (as given, lower or upper case)."""
+    needles = {v.encode() for value in values for v in (value, value.lower(), value.upper())}
+    return [str(p) for p in folder.rglob("*") if p.is_file() and any(n in p.read_bytes() for n in needles)]
+
+
+def test_erase_removes_a_graduate_from_every_file_and_a_re_sent_file_does_not_bring_them_back(
+    built, tmp_path
+):
+    landing, warehouse, proc = built
+    assert proc.returncode == 0
+    wh = tmp_path / "wh" / warehouse.name
+    wh.parent.mkdir()
+    for f in (warehouse, warehouse.with_name(f"{warehouse.stem}.analyst{warehouse.suffix}")):
+        shutil.copy2(f, wh.parent / f.name)
+    person = _a_linked_graduate(wh)
+    values = [person["national_id"], person["email"], person["name"]]
+    assert _holding(wh.parent, values)  # the control: the warehouse holds them before
+    con = duckdb.connect(str(wh), read_only=True)
+    graduates = con.execute("select count(*) from marts.dim_graduate where cohort = 2019").fetchall()[0][0]
+    con.close()
+    env = gradtrack_env(tmp_path)
+    erase = [GRADTRACK, "erase", "--warehouse", str(wh)]
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*erase, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+    before = _files(wh)
+    nobody = call("--national-id", "00000000T")
+    assert nobody.returncode == 1 and "Nothing was changed" in nobody.stdout and _files(wh) == before
+    refused = call("--student-id", "x")
+    assert refused.returncode == 2 and "--school" in refused.stdout
+
+    done = call("--national-id", person["national_id"])
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    assert "No byte of their identifiers is left" in done.stdout
+    assert not [v for v in values if v in out]  # the console never shows them
+    assert _holding(wh.parent, values) == []  # warehouse, analysts' database, run log, report site
+    assert (wh.parent / "reports" / "index.html").is_file()
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        left = con.execute("select count(*) from marts.dim_graduate where cohort = 2019").fetchall()[0][0]
+        logged = con.execute("select sum(rows_removed) from audit.erasure_log").fetchall()[0][0]
+        markers = con.execute("select count(*) from restricted.erasures").fetchall()[0][0]
+    finally:
+        con.close()
+    assert left == graduates - 1 and logged >= 3 and markers >= 3
+
+    # The school re-sends its register (new content, same graduates): the person is not loaded.
+    resent = tmp_path / "landing"
+    shutil.copytree(landing, resent)
+    with (resent / person["file"]).open("a", encoding="utf-8") as f:
+        f.write("\n")
+    again = _run(tmp_path, resent, wh, 2019)
+    assert again.returncode == 0, again.stdout[-3000:]
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        quarantined = con.execute(
+            "select file, value from audit.quarantine where reason like 'erased on request%'"
+        ).fetchall()
+        back = con.execute("select count(*) from marts.dim_graduate where cohort = 2019").fetchall()[0][0]
+    finally:
+        con.close()
+    assert quarantined == [(person["file"], None)] and back == graduates - 1
+    assert _holding(wh.parent, values) == []

@@ -12,10 +12,11 @@ failures are listed in the materialization's metadata and the non-blocking check
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
+from ingestion.building import rebuilt_folder
 from orchestration import settings
 from orchestration.defs.partitions import WAREHOUSE_POOL, cohort_partitions, run_cohorts, single_run
+from orchestration.defs.warehouse.resources import WarehouseDuckDB
 
 # The marts the pages and exports read (reports/disclosure.py, reports/exports.py).
 REPORT_INPUTS = [
@@ -59,7 +60,7 @@ ALL_PAGES_RENDERED = "all_pages_rendered"
     ],
 )
 def report_site(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, reports_folder: ReportsFolder
+    context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, reports_folder: ReportsFolder
 ) -> dg.MaterializeResult:
     from reports.disclosure import Policy
     from reports.site import build_site
@@ -67,7 +68,10 @@ def report_site(
     out = Path(reports_folder.path)
     cohorts = run_cohorts(context)
     policy = Policy(threshold=settings.publication_threshold(), rounding_base=settings.rounding_base())
-    build = build_site(Path(duckdb.database), out, cohorts=cohorts, policy=policy)
+    # Written into a copy of the site and swapped in whole: a failed or killed run leaves the last
+    # site with every link working.
+    with rebuilt_folder(out) as staging:
+        build = build_site(duckdb.read_database(), staging, cohorts=cohorts, policy=policy)
     pages = [p for p in build.written if p.suffix == ".html"]
     exports = [p for p in build.written if p.suffix in (".csv", ".xlsx")]
     context.log.info(f"{len(pages)} pages and {len(exports)} exports of cohorts {cohorts} written to {out}")

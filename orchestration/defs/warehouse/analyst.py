@@ -2,8 +2,8 @@
 nothing of `restricted` (identifiers for linkage) or the raw layer.
 
 The warehouse file itself holds `restricted`, so it is the pipeline's, not the analysts'. Analysts open
-this copy (`duckdb -readonly gradtrack.analyst.duckdb`); it is rewritten whole after every successful
-build, into a temporary file that replaces the old one only when complete.
+this copy (`duckdb -readonly gradtrack.analyst.duckdb`); it is rewritten whole by every build, into a
+working file that replaces the old one together with the warehouse, only when the run succeeds.
 """
 
 import os
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb as duckdb_lib
-from dagster_duckdb import DuckDBResource
 
+from ingestion.building import ANALYST_MODE
 from ingestion.contract import PERSONAL_COLUMNS
 from ingestion.db import quote_ident, quote_literal, rows
 from orchestration.defs.partitions import WAREHOUSE_POOL
+from orchestration.defs.warehouse.resources import WarehouseDuckDB
 
 ANALYST_SCHEMAS = ("marts", "reference", "audit")
 
@@ -66,15 +67,17 @@ def analyst_database_asset(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
         description="The DuckDB file analysts open: marts, reference and audit, no restricted, no raw.",
     )
     def analyst_database(
-        context: dg.AssetExecutionContext, duckdb: DuckDBResource, analyst: AnalystDatabase
+        context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, analyst: AnalystDatabase
     ) -> dg.MaterializeResult:
-        out = Path(analyst.path)
+        # Written beside the live copy and renamed over it with the warehouse, when the run succeeds.
+        live = Path(analyst.path)
+        out = duckdb.stage(live, ANALYST_MODE)
         with duckdb.get_connection() as con:
             copied = write_analyst_database(con, out)
-        context.log.info(f"{len(copied)} tables copied to {out}")
+        context.log.info(f"{len(copied)} tables copied to {out} (published as {live} if the run succeeds)")
         return dg.MaterializeResult(
             metadata={
-                "path": dg.MetadataValue.path(str(out)),
+                "path": dg.MetadataValue.path(str(live)),
                 "tables": dg.MetadataValue.int(len(copied)),
                 "rows": dg.MetadataValue.json(copied),
                 "size_mb": dg.MetadataValue.float(round(out.stat().st_size / 1e6, 1)),

@@ -7,7 +7,9 @@ asked for it, rebuilds from scratch with `--full-refresh`.
 """
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -108,9 +110,11 @@ def warehouse_models(
     """
     args = dbt_build_args(run_cohorts(context), config.full_refresh, settings.suppression_threshold())
     context.log.info(f"dbt {' '.join(args)}")
-    # Not raising inside the stream: a failed model or test must not lose the events of the others.
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    # dbt's profile reads the warehouse path from GRADTRACK_WAREHOUSE: point it at the run's copy.
+    with _environment(GRADTRACK_WAREHOUSE=str(duckdb.working_database())):
+        # Not raising inside the stream: a failed model or test must not lose the others' events.
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        events = list(invocation.stream())
     tables = {
         uid: rel for uid in map(_unique_id, events) if uid and (rel := _table_of(invocation.manifest, uid))
     }
@@ -122,6 +126,21 @@ def warehouse_models(
         yield event
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError(f"dbt {args[0]} failed")
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """These environment variables for the subprocesses started meanwhile, then as they were."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _unique_id(event: Any) -> str | None:
