@@ -350,10 +350,10 @@ def test_a_page_that_cannot_render_is_named_and_the_rest_is_written(
     run by Dagster, names that page with its school and query, writes every other page, and its
     non-blocking check fails with the listing the CLI prints."""
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
     from orchestration.cli import _failed_pages
     from orchestration.defs.reports.assets import ReportsFolder, report_site
+    from orchestration.defs.warehouse.resources import WarehouseDuckDB
 
     cohort, victim = REPORT_SAMPLE_COHORTS[0], "ES-CISLAN"
     warehouse = tmp_path / "wh" / "gradtrack.duckdb"
@@ -373,7 +373,7 @@ def test_a_page_that_cannot_render_is_named_and_the_rest_is_written(
     result = dg.materialize(
         [report_site],
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": WarehouseDuckDB(database=str(warehouse)),
             "reports_folder": ReportsFolder(path=str(out)),
         },
         partition_key=str(cohort),
