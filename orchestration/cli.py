@@ -155,6 +155,11 @@ def _root_cause(error) -> str:  # error: dagster's SerializableErrorInfo
     return error.message.strip()
 
 
+def _analyst_path(warehouse: Path) -> Path:
+    """`gradtrack.duckdb` -> `gradtrack.analyst.duckdb`, the analysts' copy beside the warehouse."""
+    return warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+
+
 def _wait_for_other_runs(warehouse: Path) -> None:
     """Say so, and wait, while another run holds the warehouse. The run takes the lock itself for
     its whole length (a run from the UI does the same); this is the terminal's view of the wait."""
@@ -266,7 +271,7 @@ def run(
     os.environ["GRADTRACK_LANDING"] = str(landing.resolve())
     reports = (reports or warehouse.parent / "reports").resolve()
     os.environ["GRADTRACK_REPORTS"] = str(reports)
-    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    analyst = _analyst_path(warehouse)
     os.environ["GRADTRACK_ANALYST_DATABASE"] = str(analyst)
     if linkage_decisions:
         os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
@@ -387,6 +392,9 @@ def erase(
     reports: Annotated[
         Path | None, typer.Option(help="Report site folder (default: reports/ beside the warehouse)")
     ] = None,
+    linkage_decisions: Annotated[
+        Path | None, typer.Option(help="CSV of reviewers' link decisions, as given to `run`")
+    ] = None,
 ) -> None:
     """Erase one graduate from every layer (GDPR art. 17; docs/erasure.md).
 
@@ -430,7 +438,7 @@ def erase(
         )
         raise typer.Exit(1)
     reports = (reports or warehouse.parent / "reports").resolve()
-    analyst = warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+    analyst = _analyst_path(warehouse)
     log_path = warehouse.with_name(warehouse.stem + ".run.log")
     os.environ.update(
         GRADTRACK_WAREHOUSE=str(warehouse),
@@ -438,6 +446,8 @@ def erase(
         GRADTRACK_REPORTS=str(reports),
         GRADTRACK_LANDING=os.environ.get("GRADTRACK_LANDING", str(warehouse.parent)),  # not loaded
     )
+    if linkage_decisions:  # the full rebuild links with the same reviewers' decisions as `run`
+        os.environ["GRADTRACK_LINKAGE_DECISIONS"] = str(linkage_decisions.resolve())
     from orchestration.defs.partitions import RANGE_END, RANGE_START, cohort_partitions
     from orchestration.defs.warehouse.project import dbt_project, preparer
 

@@ -550,6 +550,12 @@ def test_kill_9_at_each_stage_leaves_every_published_file_and_the_next_run_clean
     assert pending == 0
 
 
+def _dagster_run(tmp: Path, landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    """DAGSTER_RUN to the end, on these files (the site under `tmp`)."""
+    env = _dagster_env(tmp, landing, warehouse, tmp / "site")
+    return subprocess.run(DAGSTER_RUN, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
 def test_a_run_dagster_executes_itself_builds_on_a_copy_as_the_cli_does(built, tmp_path):
     """What the UI, a schedule, the sensor or a backfill starts: a failed run (a blocking check)
     leaves both databases byte-identical and no working copy; a good one publishes them, private."""
@@ -564,14 +570,7 @@ def test_a_run_dagster_executes_itself_builds_on_a_copy_as_the_cli_does(built, t
     bad = tmp_path / "bad"
     email = _school_named_by_an_email(landing, bad)
 
-    failed = subprocess.run(
-        DAGSTER_RUN,
-        cwd=ROOT,
-        env=_dagster_env(tmp_path, bad, wh, tmp_path / "site"),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    failed = _dagster_run(tmp_path, bad, wh)
     assert failed.returncode != 0
     assert "no_personal_values_outside_restricted" in failed.stderr
     assert "the live warehouse is unchanged" in failed.stderr
@@ -579,14 +578,7 @@ def test_a_run_dagster_executes_itself_builds_on_a_copy_as_the_cli_does(built, t
     assert _files(wh, analyst) == before
     assert not [p.name for p in wh.parent.iterdir() if ".building" in p.name]
 
-    good = subprocess.run(
-        DAGSTER_RUN,
-        cwd=ROOT,
-        env=_dagster_env(tmp_path, landing, wh, tmp_path / "site"),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    good = _dagster_run(tmp_path, landing, wh)
     assert good.returncode == 0, good.stderr[-3000:]
     assert f"published {analyst}, {wh}" in good.stderr
     assert _files(wh)[wh.name] != before[wh.name] and _files(analyst)[analyst.name] != before[analyst.name]

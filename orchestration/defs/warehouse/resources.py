@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,7 @@ class WarehouseDuckDB(DuckDBResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseDuckDB]:
         live = Path(self.database).resolve()
-        with ExitStack() as stack:
-            stack.enter_context(exclusive(live, on_wait=context.log.info if context.log else print))
+        with exclusive(live, on_wait=context.log.info if context.log else print):
             if context.instance is not None and context.run is not None:
                 _claim(context.instance, context.run, live, context.log)
             self._build = Build.start(live)
